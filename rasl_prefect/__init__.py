@@ -1,0 +1,1 @@
+"""Prefect 3 integration for the RASL WhatsApp Business API v2."""

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Create .venv (with uv when it is available), install the project with its test extras from
+# the lock file, then run the linters and the test suite. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PREFECT_SERVER_ANALYTICS_ENABLED=false
+export DO_NOT_TRACK=1
+
+bash scripts/bootstrap.sh
+
+.venv/bin/ruff check rasl_prefect flows blocks bench tests
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"
