@@ -318,6 +318,8 @@ def create_webhook_app(
         receiver.logger.info("Webhook receiver stopped")
 
     app = Starlette(routes=routes, lifespan=lifespan)
+    # A redirect from /rasl to /rasl/ would make senders repeat a POST elsewhere; answer 404.
+    app.router.redirect_slashes = False
     app.state.receiver = receiver
     return app
 
