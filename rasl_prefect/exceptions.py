@@ -159,6 +159,16 @@ class RaslConnectionError(RaslError):
     retryable = True
 
 
+class RaslNoResponseError(RaslError):
+    """A read, update or delete was sent, but no response arrived after every retry.
+
+    Raised after timeouts or dropped connections on GET, PATCH and DELETE requests, which are
+    safe to repeat.
+    """
+
+    retryable = True
+
+
 class RaslOutcomeUnknownError(RaslError):
     """A send or create was transmitted, but no response arrived (timeout or dropped connection).
 

@@ -1,0 +1,218 @@
+"""Client-side pacing that keeps one token's requests under its rate limit.
+
+The pacer reads `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` from every
+response. Within a window it sends only while the lowest `Remaining` seen minus the requests
+still in flight is above zero, so concurrent callers never overshoot; a request in flight that
+the server already counted is counted twice until its response arrives, which errs on the safe
+side. When the window is spent it waits for the reset plus a margin, then sends a single probe
+request to learn the new window before releasing the others. Before any header has arrived, it
+spreads requests evenly over `requests_per_minute`.
+
+No maintained library fits: `aiolimiter` and `pyrate-limiter` pace to a fixed local rate and
+cannot resynchronise from the server's headers or account for requests in flight.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+
+from rasl_prefect.client.clock import AsyncClock, Clock
+from rasl_prefect.client.retry import parse_int_header, parse_reset
+
+RESET_MARGIN_SECONDS = 1.0
+"""Wait this long past `X-RateLimit-Reset`: servers round the reset down to whole seconds."""
+
+SPACING_MARGIN = 1.01
+"""Space header-less requests 1 percent wider than the limit, to absorb network jitter."""
+
+POLL_SECONDS = 0.05
+"""How often a waiting caller re-checks while other requests are in flight."""
+
+ASSUMED_WINDOW_SECONDS = 60.0
+"""Window length assumed when the server sends `Remaining` without `Reset`."""
+
+
+class RateLimitState:
+    """The pacing arithmetic, without locking or sleeping; the pacers wrap it.
+
+    Attributes:
+        limit: The window's request limit from `X-RateLimit-Limit`, when seen.
+        window_remaining: The lowest `X-RateLimit-Remaining` seen in the current window, minus
+            completed requests that carried no header; None when the window is new or unknown.
+        reset_at: Unix time at which the current window resets, when known.
+        in_flight: Requests sent whose response has not been read.
+        headers_seen: Whether any response carried rate limit headers.
+    """
+
+    def __init__(
+        self,
+        requests_per_minute: int | None,
+        *,
+        reset_margin: float = RESET_MARGIN_SECONDS,
+    ) -> None:
+        self.limit: int | None = None
+        self.window_remaining: int | None = None
+        self.reset_at: float | None = None
+        self.in_flight = 0
+        self.headers_seen = False
+        self.paused_until = 0.0
+        self.reset_margin = reset_margin
+        self.spacing = 60.0 / requests_per_minute * SPACING_MARGIN if requests_per_minute else 0.0
+        self._next_start = 0.0
+
+    def try_acquire(self, monotonic_now: float, wall_now: float) -> float:
+        """Take a send permit, or return how long to wait before asking again.
+
+        Args:
+            monotonic_now: The monotonic clock.
+            wall_now: The wall clock, Unix seconds.
+
+        Returns:
+            0 when the permit was taken (the caller must call `release` once done),
+            else the seconds to wait.
+        """
+        if wall_now < self.paused_until:
+            return self.paused_until - wall_now
+
+        if self.reset_at is not None and wall_now >= self.reset_at + self.reset_margin:
+            self.window_remaining = None
+            self.reset_at = None
+
+        if self.window_remaining is None:
+            if not self.headers_seen:
+                return self._try_spread(monotonic_now)
+            if self.in_flight > 0:
+                # A probe of the new window is in flight; its headers say how much is left.
+                return POLL_SECONDS
+            self.in_flight += 1
+            return 0.0
+
+        if self.window_remaining - self.in_flight > 0:
+            self.in_flight += 1
+            return 0.0
+
+        if self.reset_at is not None:
+            until_reset = self.reset_at + self.reset_margin - wall_now
+            return min(until_reset, POLL_SECONDS) if self.in_flight else until_reset
+        return POLL_SECONDS if self.in_flight else max(self.spacing, 1.0)
+
+    def _try_spread(self, monotonic_now: float) -> float:
+        if monotonic_now < self._next_start:
+            return self._next_start - monotonic_now
+        self._next_start = monotonic_now + self.spacing
+        self.in_flight += 1
+        return 0.0
+
+    def release(
+        self, headers: Mapping[str, str] | None, wall_now: float, *, counted: bool = True
+    ) -> None:
+        """Return a permit and resynchronise from the response's rate limit headers.
+
+        Args:
+            headers: The response headers, or None when no response arrived.
+            wall_now: The wall clock, Unix seconds.
+            counted: Whether the server may have counted the request; False when the
+                connection failed before anything was sent.
+        """
+        self.in_flight = max(self.in_flight - 1, 0)
+
+        remaining = limit = None
+        reset_at = None
+        if headers is not None:
+            remaining = parse_int_header(headers.get("x-ratelimit-remaining"))
+            limit = parse_int_header(headers.get("x-ratelimit-limit"))
+            reset_at = parse_reset(headers.get("x-ratelimit-reset"), wall_now)
+
+        if remaining is None:
+            if counted and self.window_remaining is not None:
+                self.window_remaining = max(self.window_remaining - 1, 0)
+            return
+
+        self.headers_seen = True
+        if limit is not None:
+            self.limit = limit
+        if reset_at is None and self.reset_at is None:
+            # NOTE: without X-RateLimit-Reset the window length is a guess of one minute.
+            reset_at = wall_now + ASSUMED_WINDOW_SECONDS
+
+        starts_new_window = self.window_remaining is None or (
+            reset_at is not None and self.reset_at is not None and reset_at > self.reset_at + 1.0
+        )
+        if starts_new_window:
+            self.window_remaining = remaining
+            self.reset_at = reset_at if reset_at is not None else self.reset_at
+        else:
+            assert self.window_remaining is not None
+            self.window_remaining = min(self.window_remaining, remaining)
+            if self.reset_at is None:
+                self.reset_at = reset_at
+
+    def pause(self, wall_until: float) -> None:
+        """Hold every caller until `wall_until`, after a 429 told the client to wait."""
+        self.paused_until = max(self.paused_until, wall_until)
+        # The window the 429 came from is over by then; a probe reads the next one.
+        self.window_remaining = None
+        self.reset_at = None
+
+
+class RateLimitPacer:
+    """A pacer shared by every thread that uses one synchronous client."""
+
+    def __init__(self, requests_per_minute: int | None, clock: Clock) -> None:
+        self.state = RateLimitState(requests_per_minute)
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Block until a request may be sent; return the seconds spent waiting."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                wait = self.state.try_acquire(self._clock.monotonic(), self._clock.time())
+            if wait <= 0:
+                return waited
+            self._clock.sleep(wait)
+            waited += wait
+
+    def release(self, headers: Mapping[str, str] | None, *, counted: bool = True) -> None:
+        """Return the permit taken by `acquire`, with the response headers if one arrived."""
+        with self._lock:
+            self.state.release(headers, self._clock.time(), counted=counted)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every caller for `seconds` from now."""
+        with self._lock:
+            self.state.pause(self._clock.time() + seconds)
+
+
+class AsyncRateLimitPacer:
+    """A pacer shared by every task that uses one asynchronous client."""
+
+    def __init__(self, requests_per_minute: int | None, clock: AsyncClock) -> None:
+        self.state = RateLimitState(requests_per_minute)
+        self._clock = clock
+        # The state changes between awaits only, but the lock keeps it safe if the client is
+        # shared by event loops in several threads.
+        self._lock = threading.Lock()
+
+    async def acquire(self) -> float:
+        """Wait until a request may be sent; return the seconds spent waiting."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                wait = self.state.try_acquire(self._clock.monotonic(), self._clock.time())
+            if wait <= 0:
+                return waited
+            await self._clock.sleep(wait)
+            waited += wait
+
+    def release(self, headers: Mapping[str, str] | None, *, counted: bool = True) -> None:
+        """Return the permit taken by `acquire`, with the response headers if one arrived."""
+        with self._lock:
+            self.state.release(headers, self._clock.time(), counted=counted)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every caller for `seconds` from now."""
+        with self._lock:
+            self.state.pause(self._clock.time() + seconds)
