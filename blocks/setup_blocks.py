@@ -138,7 +138,8 @@ def read_tokens(specs: Iterable[BlockSpec], environment: Mapping[str, str]) -> d
                 f"block {spec.name!r}. Set it to the RASL API token and run again."
             )
         elif token != token.strip() or any(character.isspace() for character in token):
-            # A trailing newline from a secrets file would otherwise be saved and fail as 401.
+            # A trailing newline from a secrets file would otherwise be saved, and RASL
+            # would then reject every request with HTTP 401.
             problems.append(
                 f"Environment variable {spec.token_env} (block {spec.name!r}) contains "
                 "whitespace; RASL tokens have none. Remove it, for example a trailing newline."
@@ -264,6 +265,8 @@ def sync_block(
     client: SyncPrefectClient, spec: BlockSpec, block: RaslCredentials, dry_run: bool
 ) -> SyncResult:
     """Create or update one block, or leave it when the saved values already match."""
+    # NOTE: This read-compare-save path has not run against a live Prefect server, because
+    # Prefect 3.8.8's server fails to import with fastapi 0.162.5; its tests skip until then.
     from prefect.exceptions import ObjectNotFound
 
     try:
@@ -291,7 +294,7 @@ def format_result(result: SyncResult, dry_run: bool) -> str:
         action = f"would be {action}"
 
     line = (
-        f"{action:<20} {result.spec.name:<20} rpm={result.spec.requests_per_minute:<5} "
+        f"{action:<16} {result.spec.name:<20} rpm={result.spec.requests_per_minute:<5} "
         f"scopes={','.join(result.spec.scopes)}"
     )
     if result.changed_fields:

@@ -389,6 +389,97 @@ def test_redact_replaces_every_token() -> None:
     assert "secret-" not in redacted
 
 
+# Unit tests of the comparison with a saved block document, built as the Prefect API returns it.
+
+
+def _credentials(token: str = "made-up-token", rpm: int = 60) -> RaslCredentials:
+    from pydantic import SecretStr
+
+    from rasl_prefect.credentials import RaslCredentials
+
+    return RaslCredentials(
+        api_token=SecretStr(token), scopes=["messages:send"], requests_per_minute=rpm
+    )
+
+
+def _saved_document(block: RaslCredentials, checksum: str | None = None) -> Any:
+    from prefect.client.schemas.objects import BlockDocument, BlockSchema
+
+    data = block.model_dump(mode="json", context={"include_secrets": True})
+    schema = BlockSchema(
+        id=uuid.uuid4(),
+        checksum=checksum or type(block)._calculate_schema_checksum(),
+        block_type_id=None,
+    )
+    return BlockDocument(
+        id=uuid.uuid4(),
+        name="rasl-sender",
+        data=data,
+        block_schema_id=schema.id,
+        block_schema=schema,
+        block_type_id=uuid.uuid4(),
+        block_type_name="RASL Credentials",
+    )
+
+
+def test_saved_data_carries_raw_token() -> None:
+    saved = _saved_document(_credentials("made-up-raw"))
+
+    assert saved.data["api_token"] == "made-up-raw"
+
+
+def test_comparison_same_values_unchanged() -> None:
+    saved = _saved_document(_credentials())
+
+    assert setup_blocks.find_changed_fields(saved, _credentials()) == ()
+
+
+def test_comparison_detects_new_token() -> None:
+    saved = _saved_document(_credentials("made-up-old"))
+
+    changed = setup_blocks.find_changed_fields(saved, _credentials("made-up-new"))
+
+    assert changed == ("api_token",)
+
+
+def test_comparison_detects_new_rpm() -> None:
+    saved = _saved_document(_credentials(rpm=60))
+
+    changed = setup_blocks.find_changed_fields(saved, _credentials(rpm=120))
+
+    assert changed == ("requests_per_minute",)
+
+
+def test_comparison_detects_old_schema() -> None:
+    saved = _saved_document(_credentials(), checksum="sha256:older")
+
+    changed = setup_blocks.find_changed_fields(saved, _credentials())
+
+    assert changed == ("block schema",)
+
+
+def test_comparison_invalid_saved_data() -> None:
+    saved = _saved_document(_credentials())
+    del saved.data["api_token"]
+
+    changed = setup_blocks.find_changed_fields(saved, _credentials())
+
+    assert changed == ("block schema",)
+
+
+def test_result_line_shows_changes() -> None:
+    (spec,) = _specs("rasl-a")
+    result = setup_blocks.SyncResult(spec, "updated", ("api_token", "requests_per_minute"))
+
+    line = setup_blocks.format_result(result, dry_run=True)
+
+    assert line.startswith("would be updated")
+    assert "rasl-a" in line
+    assert "rpm=60" in line
+    assert "scopes=messages:send" in line
+    assert line.endswith("changed: api_token, requests_per_minute")
+
+
 # The script as a subprocess, on paths that end before any Prefect API call.
 
 
