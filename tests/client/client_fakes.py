@@ -1,0 +1,139 @@
+"""Test doubles for the client tests: a fake clock and a recording mock API."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+FAKE_TOKEN = "rasl-test-token-Zq7XwK93mPvB"
+"""A recognisable token: tests search logs, reprs and errors for it."""
+
+START_TIME = 1_780_000_000.25
+"""The fake wall clock's start, a Unix time with a fraction so rounded resets are exercised."""
+
+
+class FakeClock:
+    """A clock that moves only when someone sleeps; threads that sleep together overlap.
+
+    Each `sleep(seconds)` moves the clock to at least the moment the sleeper would wake,
+    measured from when it fell asleep, so two threads sleeping 10 s at once advance it 10 s.
+    """
+
+    def __init__(self, start: float = START_TIME) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._now
+
+    def time(self) -> float:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            wake_at = self._now + seconds
+        with self._lock:
+            self._now = max(self._now, wake_at)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+
+class AsyncFakeClock(FakeClock):
+    """`FakeClock` with an awaitable sleep."""
+
+    async def sleep(self, seconds: float) -> None:  # type: ignore[override]
+        FakeClock.sleep(self, seconds)
+
+
+def envelope(data: Any, *, request_id: str = "req-1", **extra: Any) -> dict[str, Any]:
+    """Wrap `data` in the API's success envelope."""
+    body = {
+        "success": True,
+        "data": data,
+        "message": "OK",
+        "meta": {"request_id": request_id, "timestamp": "2026-01-01T07:58:39+00:00"},
+    }
+    body.update(extra)
+    return body
+
+
+class RecordingApi:
+    """A mock API that records requests and answers from a queue or a handler.
+
+    Attributes:
+        requests: Every request received, in order.
+    """
+
+    def __init__(self, handler: Callable[[httpx.Request], httpx.Response] | None = None) -> None:
+        self.requests: list[httpx.Request] = []
+        self._queue: list[httpx.Response | Exception] = []
+        self._handler = handler
+        self._lock = threading.Lock()
+
+    def queue(self, *responses: httpx.Response | Exception) -> RecordingApi:
+        """Answer the next requests with these responses or raise these errors, in order."""
+        self._queue.extend(responses)
+        return self
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            self.requests.append(request)
+            answer = self._queue.pop(0) if self._queue else None
+        if isinstance(answer, Exception):
+            raise answer
+        if answer is not None:
+            return answer
+        if self._handler is not None:
+            return self._handler(request)
+        return httpx.Response(200, json=envelope({}))
+
+    @property
+    def last(self) -> httpx.Request:
+        """The last request received."""
+        return self.requests[-1]
+
+    def last_json(self) -> Any:
+        """The JSON body of the last request."""
+        return json.loads(self.last.content)
+
+    def transport(self) -> httpx.MockTransport:
+        """A sync transport that sends to this API."""
+        return httpx.MockTransport(self)
+
+    def async_transport(self) -> httpx.MockTransport:
+        """An async transport that sends to this API."""
+
+        async def handle(request: httpx.Request) -> httpx.Response:
+            await request.aread()
+            return self(request)
+
+        return httpx.MockTransport(handle)
+
+
+def multipart_fields(request: httpx.Request) -> dict[str, str]:
+    """Return the plain text fields of a multipart request body, by name."""
+    content_type = request.headers["content-type"]
+    boundary = content_type.split("boundary=", 1)[1]
+    fields: dict[str, str] = {}
+    for part in request.content.split(f"--{boundary}".encode()):
+        if b"Content-Disposition" not in part:
+            continue
+        head, _, value = part.partition(b"\r\n\r\n")
+        name = head.split(b'name="', 1)[1].split(b'"', 1)[0].decode()
+        if b"filename=" in head:
+            fields[name] = (
+                "<file " + head.split(b'filename="', 1)[1].split(b'"', 1)[0].decode() + ">"
+            )
+        else:
+            fields[name] = value.rstrip(b"\r\n").decode()
+    return fields
