@@ -362,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Any Prefect or HTTP failure ends the run here. Its text may echo a request body,
         # which carries the tokens, so they are removed before printing.
         message = redact(f"{type(error).__name__}: {error}", tokens.values())
-        print(f"error: the Prefect API request failed: {message}", file=sys.stderr)
+        print(f"error: setting up the blocks failed: {message}", file=sys.stderr)
         if not arguments.dry_run:
             print(
                 "Blocks reported above this line are saved; run the command again to finish.",

@@ -389,6 +389,35 @@ def test_redact_replaces_every_token() -> None:
     assert "secret-" not in redacted
 
 
+def test_build_rejection_hides_token() -> None:
+    spec = workspace_spec.BlockSpec(
+        name="rasl-a",
+        token_env="RASL_A_TOKEN",
+        scopes=("messages:send",),
+        requests_per_minute=60,
+        optional_fields={"auth_header": "bearer"},
+    )
+
+    with pytest.raises(workspace_spec.WorkspaceFileError) as caught:
+        setup_blocks.build_blocks([spec], {"rasl-a": "made-up-secret"})
+
+    assert "Block 'rasl-a' has an invalid auth_header" in str(caught.value)
+    assert "made-up-secret" not in str(caught.value)
+
+
+def test_block_classes_include_credentials() -> None:
+    from prefect.blocks.core import Block
+
+    from rasl_prefect.credentials import RaslCredentials
+
+    classes = setup_blocks.find_block_classes()
+
+    assert RaslCredentials in classes
+    for block_class in classes:
+        assert issubclass(block_class, Block), block_class
+        assert block_class.__module__.startswith("rasl_prefect"), block_class
+
+
 # Unit tests of the comparison with a saved block document, built as the Prefect API returns it.
 
 
@@ -508,6 +537,20 @@ def test_script_unreachable_api_exits_1(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "Cannot reach the Prefect API at http://127.0.0.1:9/api" in result.stderr
+    assert_no_token_in_output(result, tokens)
+
+
+def test_script_dry_run_unreachable_api(tmp_path: Path) -> None:
+    tokens = {"RASL_A_TOKEN": f"made-up-{uuid.uuid4().hex}"}
+    workspace = write_workspace(
+        tmp_path / "one.toml", [block_entry("rasl-a", "RASL_A_TOKEN", ["messages:send"])]
+    )
+
+    result = run_setup(["--file", str(workspace), "--dry-run"], "http://127.0.0.1:9/api", tokens)
+
+    assert result.returncode == 1
+    assert "Cannot reach the Prefect API" in result.stderr
+    assert "are saved" not in result.stderr
     assert_no_token_in_output(result, tokens)
 
 
