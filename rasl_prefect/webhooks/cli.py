@@ -209,9 +209,10 @@ def run(args: argparse.Namespace) -> int:
         server.run()
     except (KeyboardInterrupt, _StopRequestedError):
         return 0
-    except SystemExit as error:
-        # uvicorn exits with status 1 when it cannot bind the address.
-        return error.code if isinstance(error.code, int) else 1
+    except SystemExit:
+        # uvicorn 0.54 raises SystemExit(3) when it cannot bind the address, after logging why.
+        logger.error("The receiver could not start on %s:%d", args.host, args.port)
+        return 1
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous_handler)
