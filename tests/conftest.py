@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 # Prefect's server and client send telemetry unless told not to; set before Prefect is imported.
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
@@ -23,3 +24,26 @@ def prefect_server() -> Iterator[str]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[Any]:
+    """Start one RASL sandbox for the session on a free loopback port and return its handle.
+
+    The seeded token allows 100,000 requests per 60-second window, so ordinary tests are never
+    rate limited; tests of rate limiting create their own token with `admin.create_token(rpm=...)`.
+    """
+    from rasl_prefect.sandbox import run_sandbox
+
+    with run_sandbox(rpm=100_000, window_seconds=60) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Any) -> Any:
+    """Return the session sandbox with its state reset (seed data, no faults, zeroed stats).
+
+    The handle has `base_url` (ending in `/api/v2`), `token` (every scope) and `admin`.
+    """
+    sandbox_server.admin.reset()
+    return sandbox_server
