@@ -21,7 +21,10 @@ from rasl_prefect.client.clock import AsyncClock, Clock
 from rasl_prefect.client.retry import parse_int_header, parse_reset
 
 RESET_MARGIN_SECONDS = 1.0
-"""Wait this long past `X-RateLimit-Reset`: servers round the reset down to whole seconds."""
+"""Wait this long past a whole-second `X-RateLimit-Reset`, which may be rounded down."""
+
+FRACTIONAL_RESET_MARGIN_SECONDS = 0.05
+"""Wait this long past an `X-RateLimit-Reset` sent with a fraction, which is not rounded."""
 
 SPACING_MARGIN = 1.01
 """Space header-less requests 1 percent wider than the limit, to absorb network jitter."""
@@ -43,13 +46,15 @@ class RateLimitState:
         reset_at: Unix time at which the current window resets, when known.
         in_flight: Requests sent whose response has not been read.
         headers_seen: Whether any response carried rate limit headers.
+        reset_margin: Seconds waited past the reset: 1 for whole-second resets, which may be
+            rounded down, 0.05 for resets sent with a fraction, unless fixed by the caller.
     """
 
     def __init__(
         self,
         requests_per_minute: int | None,
         *,
-        reset_margin: float = RESET_MARGIN_SECONDS,
+        reset_margin: float | None = None,
     ) -> None:
         self.limit: int | None = None
         self.window_remaining: int | None = None
@@ -57,7 +62,8 @@ class RateLimitState:
         self.in_flight = 0
         self.headers_seen = False
         self.paused_until = 0.0
-        self.reset_margin = reset_margin
+        self.fixed_reset_margin = reset_margin
+        self.reset_margin = RESET_MARGIN_SECONDS if reset_margin is None else reset_margin
         self.spacing = 60.0 / requests_per_minute * SPACING_MARGIN if requests_per_minute else 0.0
         self._next_start = 0.0
 
@@ -122,7 +128,14 @@ class RateLimitState:
         if headers is not None:
             remaining = parse_int_header(headers.get("x-ratelimit-remaining"))
             limit = parse_int_header(headers.get("x-ratelimit-limit"))
-            reset_at = parse_reset(headers.get("x-ratelimit-reset"), wall_now)
+            reset_header = headers.get("x-ratelimit-reset")
+            reset_at = parse_reset(reset_header, wall_now)
+            if reset_at is not None and self.fixed_reset_margin is None:
+                self.reset_margin = (
+                    FRACTIONAL_RESET_MARGIN_SECONDS
+                    if reset_header is not None and "." in reset_header
+                    else RESET_MARGIN_SECONDS
+                )
 
         if remaining is None:
             if counted and self.window_remaining is not None:

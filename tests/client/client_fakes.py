@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -137,3 +138,26 @@ def multipart_fields(request: httpx.Request) -> dict[str, str]:
         else:
             fields[name] = value.rstrip(b"\r\n").decode()
     return fields
+
+
+class ScaledClock:
+    """A real clock running `speed` times faster, for thread tests where sleeps must overlap.
+
+    Sleeping threads really sleep (for `seconds / speed`), so they wait side by side as they
+    would with the system clock, and a one-minute rate limit window passes in a fraction
+    of a second.
+    """
+
+    def __init__(self, speed: float, start: float = START_TIME) -> None:
+        self.speed = speed
+        self._start = start
+        self._real_start = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self._start + (time.monotonic() - self._real_start) * self.speed
+
+    def time(self) -> float:
+        return self.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds / self.speed)

@@ -1,0 +1,295 @@
+"""Pacing: the client's own load never causes a 429, and still uses nearly the whole limit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from client_fakes import START_TIME, FakeClock, RecordingApi, ScaledClock, envelope
+
+from rasl_prefect.client import RaslClient
+from rasl_prefect.client.pacing import RESET_MARGIN_SECONDS, RateLimitState
+
+PHONE = "+966500000011"
+
+
+class WindowedApi:
+    """A fake API with a fixed-window rate limit that starts at the first request of a window.
+
+    `X-RateLimit-Reset` is the window end rounded down to whole seconds, as servers that
+    store integer timestamps send it, so a client that trusts it exactly gets a 429.
+
+    Attributes:
+        accepted_at: The fake time of every accepted request.
+        rejected: How many requests got a 429.
+    """
+
+    def __init__(
+        self,
+        clock: FakeClock | ScaledClock,
+        limit: int,
+        *,
+        window: float = 60.0,
+        send_headers: bool = True,
+        relative_reset: bool = False,
+        fractional_reset: bool = False,
+        latency: float = 0.0,
+    ) -> None:
+        self.clock = clock
+        self.limit = limit
+        self.window = window
+        self.send_headers = send_headers
+        self.relative_reset = relative_reset
+        self.fractional_reset = fractional_reset
+        self.latency = latency
+        self.accepted_at: list[float] = []
+        self.rejected = 0
+        self._window_start: float | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.latency:
+            # Real time, so threads really overlap with requests in flight.
+            time.sleep(self.latency)
+        with self._lock:
+            now = self.clock.time()
+            if self._window_start is None or now >= self._window_start + self.window:
+                self._window_start = now
+                self._count = 0
+            window_end = self._window_start + self.window
+            if self._count >= self.limit:
+                self.rejected += 1
+                status, body = 429, {"error": {"code": "RATE_LIMIT_EXCEEDED"}}
+            else:
+                self._count += 1
+                self.accepted_at.append(now)
+                status, body = 200, envelope({"message_id": f"wamid.{len(self.accepted_at)}"})
+            headers = {}
+            if self.send_headers:
+                if self.fractional_reset:
+                    reset = f"{window_end:.3f}"
+                elif self.relative_reset:
+                    reset = str(int(window_end - now))
+                else:
+                    reset = str(int(window_end))
+                headers = {
+                    "X-RateLimit-Limit": str(self.limit),
+                    "X-RateLimit-Remaining": str(self.limit - self._count),
+                    "X-RateLimit-Reset": reset,
+                }
+        return httpx.Response(status, json=body, headers=headers)
+
+
+def paced_client(
+    clock: FakeClock | ScaledClock, server: WindowedApi, **settings: object
+) -> RaslClient:
+    return RaslClient(
+        "pacing-token",
+        base_url="https://rasl.test/api/v2",
+        transport=httpx.MockTransport(server),
+        clock=clock,
+        max_retries=0,
+        **settings,  # type: ignore[arg-type]
+    )
+
+
+def limit_share(server: WindowedApi) -> float:
+    """Share of the limit used: requests after the first window over the time they took."""
+    elapsed = server.accepted_at[-1] - server.accepted_at[0]
+    return (len(server.accepted_at) - server.limit) / (elapsed / server.window) / server.limit
+
+
+def test_campaign_no_429_and_full_rate(clock: FakeClock) -> None:
+    server = WindowedApi(clock, limit=60)
+
+    with paced_client(clock, server, requests_per_minute=60) as client:
+        for _ in range(600):
+            client.send_text_message(phone=PHONE, message="hi")
+
+    assert server.rejected == 0
+    assert len(server.accepted_at) == 600
+    assert limit_share(server) >= 0.98
+
+
+def test_relative_reset_no_429(clock: FakeClock) -> None:
+    server = WindowedApi(clock, limit=30, relative_reset=True)
+
+    with paced_client(clock, server, requests_per_minute=30) as client:
+        for _ in range(150):
+            client.get_account_info()
+
+    assert server.rejected == 0
+    assert limit_share(server) >= 0.95
+
+
+def test_fractional_reset_short_margin(clock: FakeClock) -> None:
+    server = WindowedApi(clock, limit=60, fractional_reset=True)
+
+    with paced_client(clock, server, requests_per_minute=60) as client:
+        for _ in range(600):
+            client.send_text_message(phone=PHONE, message="hi")
+
+    assert server.rejected == 0
+    assert limit_share(server) >= 0.995
+
+
+def test_threads_share_limit() -> None:
+    # Real threads on a clock 100 times faster: 6 one-minute windows take about 4 s.
+    clock = ScaledClock(speed=100)
+    server = WindowedApi(clock, limit=60, latency=0.0005)
+
+    with paced_client(clock, server, requests_per_minute=60) as client:
+
+        def send_batch(_: int) -> int:
+            for _ in range(45):
+                client.send_text_message(phone=PHONE, message="hi")
+            return 45
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            sent = sum(pool.map(send_batch, range(8)))
+
+    assert sent == 360
+    assert server.rejected == 0
+    assert len(server.accepted_at) == 360
+    # The 100-fold clock also multiplies thread wake-up delays by 100 (tenths of a second on a
+    # busy 2-core machine), so this bound is looser than the single-thread one.
+    assert limit_share(server) >= 0.93
+
+
+def test_threads_no_429_without_spreading(clock: FakeClock) -> None:
+    server = WindowedApi(clock, limit=20, latency=0.002)
+
+    with paced_client(clock, server, requests_per_minute=None) as client:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(lambda _: client.get_account_info(), range(90)))
+
+    assert server.rejected == 0
+
+
+def test_spreads_before_headers(clock: FakeClock) -> None:
+    server = WindowedApi(clock, limit=60, send_headers=False)
+
+    with paced_client(clock, server, requests_per_minute=60) as client:
+        for _ in range(4):
+            client.get_account_info()
+
+    gaps = [
+        later - earlier
+        for earlier, later in zip(server.accepted_at[:-1], server.accepted_at[1:], strict=True)
+    ]
+    assert gaps == pytest.approx([60 / 60 * 1.01] * 3)
+
+
+def test_no_spreading_once_headers_arrive(clock: FakeClock) -> None:
+    server = WindowedApi(clock, limit=60)
+
+    with paced_client(clock, server, requests_per_minute=60) as client:
+        for _ in range(10):
+            client.get_account_info()
+
+    assert server.accepted_at[-1] == server.accepted_at[0]
+
+
+def test_waits_for_reset_when_spent(clock: FakeClock, api: RecordingApi) -> None:
+    reset = int(START_TIME) + 30
+    headers = {"X-RateLimit-Limit": "2", "X-RateLimit-Reset": str(reset)}
+    ok = envelope({"id": 1})
+    api.queue(
+        httpx.Response(200, json=ok, headers={**headers, "X-RateLimit-Remaining": "1"}),
+        httpx.Response(200, json=ok, headers={**headers, "X-RateLimit-Remaining": "0"}),
+    )
+    client = RaslClient(
+        "pacing-token", transport=api.transport(), clock=clock, requests_per_minute=None
+    )
+
+    client.get_account_info()
+    client.get_account_info()
+    sent_before_reset = len(api.requests)
+    client.get_account_info()
+
+    assert sent_before_reset == 2
+    assert clock.time() == pytest.approx(reset + RESET_MARGIN_SECONDS)
+    client.close()
+
+
+def test_429_pauses_other_callers(
+    make_client: Callable[..., RaslClient], api: RecordingApi, clock: FakeClock
+) -> None:
+    client = make_client()
+    client.retry_policy.random_fraction = lambda: 0.0
+    api.queue(httpx.Response(429, headers={"Retry-After": "9"}))
+    client._pacer.state.headers_seen = True
+
+    client.get_account_info()
+
+    assert client._pacer.state.paused_until == pytest.approx(START_TIME + 9)
+
+
+def test_state_counts_requests_in_flight() -> None:
+    state = RateLimitState(None)
+    headers = {"x-ratelimit-remaining": "3", "x-ratelimit-reset": str(int(START_TIME) + 50)}
+    assert state.try_acquire(0.0, START_TIME) == 0.0
+    state.release(headers, START_TIME)
+
+    grants = [state.try_acquire(0.0, START_TIME) for _ in range(4)]
+
+    assert grants[:3] == [0.0, 0.0, 0.0]
+    assert grants[3] > 0
+
+
+def test_state_stale_header_never_raises_count() -> None:
+    state = RateLimitState(None)
+    reset = str(int(START_TIME) + 50)
+    state.try_acquire(0.0, START_TIME)
+    state.release({"x-ratelimit-remaining": "5", "x-ratelimit-reset": reset}, START_TIME)
+    state.try_acquire(0.0, START_TIME)
+    state.try_acquire(0.0, START_TIME)
+
+    state.release({"x-ratelimit-remaining": "3", "x-ratelimit-reset": reset}, START_TIME)
+    state.release({"x-ratelimit-remaining": "4", "x-ratelimit-reset": reset}, START_TIME)
+
+    assert state.window_remaining == 3
+
+
+def test_state_probes_new_window_alone() -> None:
+    state = RateLimitState(None)
+    state.try_acquire(0.0, START_TIME)
+    state.release(
+        {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(START_TIME) + 1)}, START_TIME
+    )
+    after_reset = int(START_TIME) + 1 + RESET_MARGIN_SECONDS
+
+    probe = state.try_acquire(0.0, after_reset)
+    second = state.try_acquire(0.0, after_reset)
+
+    assert probe == 0.0
+    assert second > 0
+
+
+def test_state_unsent_request_not_counted() -> None:
+    state = RateLimitState(None)
+    headers = {"x-ratelimit-remaining": "2", "x-ratelimit-reset": str(int(START_TIME) + 50)}
+    state.try_acquire(0.0, START_TIME)
+    state.release(headers, START_TIME)
+    state.try_acquire(0.0, START_TIME)
+
+    state.release(None, START_TIME, counted=False)
+
+    assert state.window_remaining == 2
+
+
+def test_state_missing_header_counts_request() -> None:
+    state = RateLimitState(None)
+    headers = {"x-ratelimit-remaining": "2", "x-ratelimit-reset": str(int(START_TIME) + 50)}
+    state.try_acquire(0.0, START_TIME)
+    state.release(headers, START_TIME)
+    state.try_acquire(0.0, START_TIME)
+
+    state.release(None, START_TIME)
+
+    assert state.window_remaining == 1
