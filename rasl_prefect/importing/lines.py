@@ -5,31 +5,36 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from rasl_prefect.importing.encoding import DetectedEncoding
 from rasl_prefect.importing.errors import ContactFileDecodeError, ContactFileError
 from rasl_prefect.importing.source import READ_CHUNK_BYTES
 
-# Only CR, LF and CRLF end a line: `str.splitlines` would also split inside cells at
-# U+2028, U+0085, form feeds and other separators that are data in a CSV file.
+# Only CR, LF and CRLF end a CSV line. `str.splitlines` also splits at these characters,
+# which are data inside a cell, so it is used only for chunks that contain none of them.
+_OTHER_LINE_BOUNDARIES = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
-MAX_RECORD_CHARS = 1 << 20
-"""The longest record (one row, including quoted line breaks) the reader accepts, in characters."""
+MAX_RECORD_BYTES = 1 << 20
+"""The longest record (one row, including quoted line breaks) the reader accepts, in bytes,
+rounded up to whole 64 KiB chunks."""
 
 
 class LineSource:
     """Iterate the decoded physical lines of a file, each with its line break kept.
 
     Reading is streamed in 64 KiB chunks. The SHA-256 of every byte read is kept in `digest`.
-    A record (the lines fed since the reader last called `start_record`) longer than
-    `MAX_RECORD_CHARS` raises `ContactFileError`, which bounds memory whatever the input.
+    A record (from the reader's last `start_record` call) or a single line longer than
+    `MAX_RECORD_BYTES` raises `ContactFileError`, which bounds memory whatever the input.
+    `csv.reader.line_num` counts the lines; this class does not, to keep the loop cheap.
 
     Attributes:
-        lines_read: The number of physical lines yielded so far.
         digest: The running SHA-256 of the file's bytes.
+        current_line: Returns the number of lines the reader has consumed; decoding errors
+            report the line after it.
+        finished: True once the last byte has been read.
     """
 
     def __init__(
@@ -44,16 +49,17 @@ class LineSource:
         self._first_chunk = first_chunk
         self._encoding = encoding
         self._source = source
-        self._record_chars = 0
-        self._record_start = 1
-        self.lines_read = 0
+        self._chunks_read = 0
+        self._record_first_chunk = 0
+        self._record_line = 1
+        self.current_line: Callable[[], int] = lambda: 0
         self.digest = hashlib.sha256()
         self.finished = False
 
-    def start_record(self) -> None:
-        """Mark the start of a new record for the record length limit."""
-        self._record_chars = 0
-        self._record_start = self.lines_read + 1
+    def start_record(self, line: int) -> None:
+        """Mark the start of a record (on physical line `line`) for the record length limit."""
+        self._record_first_chunk = self._chunks_read
+        self._record_line = line
 
     def __iter__(self) -> Iterator[str]:
         decoder = codecs.getincrementaldecoder(self._encoding.name)(errors="strict")
@@ -61,68 +67,81 @@ class LineSource:
         chunk_offset = 0
         skip = self._encoding.bom_length
         pending = ""
+        max_chunks = MAX_RECORD_BYTES // READ_CHUNK_BYTES
 
         while True:
             final = not chunk
             self.digest.update(chunk)
-            text = pending + self._decode(decoder, chunk[skip:], chunk_offset + skip, final)
+            text = pending + self._decode(
+                decoder, chunk[skip:], chunk_offset + skip, final, pending
+            )
             chunk_offset += len(chunk)
             skip = 0
 
-            # A CR at the end of a chunk may be the first half of a CRLF.
-            carry = ""
-            if not final and text.endswith("\r"):
-                text, carry = text[:-1], "\r"
+            # The last line waits for the next chunk unless it is complete. A line ending in
+            # CR waits too, because the LF of a CRLF may start the next chunk.
+            lines = _split_lines(text)
+            pending = ""
+            if lines and not final and lines[-1][-1] != "\n":
+                pending = lines.pop()
+            yield from lines
 
-            parts = _LINE_BREAK.split(text)
-            pending = parts[-1] + carry
-            for index in range(0, len(parts) - 1, 2):
-                line = parts[index] + parts[index + 1]
-                self._count(line)
-                yield line
-
-            if len(pending) > MAX_RECORD_CHARS:
-                self._raise_too_long()
             if final:
                 break
+            if (
+                len(pending) > MAX_RECORD_BYTES
+                or self._chunks_read - self._record_first_chunk > max_chunks
+            ):
+                self._raise_too_long()
             chunk = self._stream.read(READ_CHUNK_BYTES)
+            self._chunks_read += 1
 
-        if pending:
-            self._count(pending)
-            yield pending
         self.finished = True
-
-    def _count(self, line: str) -> None:
-        self.lines_read += 1
-        self._record_chars += len(line)
-        if self._record_chars > MAX_RECORD_CHARS:
-            self._raise_too_long()
 
     def _raise_too_long(self) -> None:
         raise ContactFileError(
-            f"{self._source}: the row starting on line {self._record_start} is longer than "
-            f"{MAX_RECORD_CHARS:,} characters. An unclosed quote is the usual cause; "
+            f"{self._source}: the row starting on line {self._record_line} is longer than "
+            f"{MAX_RECORD_BYTES:,} bytes. An unclosed quote is the usual cause; "
             "otherwise the file is not a contact export",
             source=self._source,
-            line=self._record_start,
+            line=self._record_line,
         )
 
     def _decode(
-        self, decoder: codecs.IncrementalDecoder, data: bytes, data_offset: int, final: bool
+        self,
+        decoder: codecs.IncrementalDecoder,
+        data: bytes,
+        data_offset: int,
+        final: bool,
+        pending: str,
     ) -> str:
         buffered = len(decoder.getstate()[0])
         try:
             return decoder.decode(data, final)
         except UnicodeDecodeError as error:
             offset = data_offset - buffered + error.start
+            # Count the line breaks between the reader's position and the invalid byte.
+            decoded_before = pending + data[: error.start].decode(self._encoding.name, "replace")
+            line = self.current_line() + 1 + len(_LINE_BREAK.findall(decoded_before))
             name = self._encoding.name
             raise ContactFileDecodeError(
                 f"cannot decode {self._source} as {name}: invalid byte "
                 f"{error.object[error.start : error.start + 1]!r} at byte offset {offset} "
-                f"(line {self.lines_read + 1}). Pass the file's real encoding, for example "
-                "encoding='cp1256' for Arabic Excel or encoding='cp1252' for Western Excel",
+                f"(line {line}). Pass the file's real encoding, "
+                "for example encoding='cp1256' for Arabic Excel or encoding='cp1252' for "
+                "Western Excel",
                 source=self._source,
                 encoding=name,
                 byte_offset=offset,
-                line=self.lines_read + 1,
+                line=line,
             ) from error
+
+
+def _split_lines(text: str) -> list[str]:
+    if not _OTHER_LINE_BOUNDARIES.search(text):
+        return text.splitlines(keepends=True)
+    parts = _LINE_BREAK.split(text)
+    lines = [parts[index] + parts[index + 1] for index in range(0, len(parts) - 1, 2)]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines

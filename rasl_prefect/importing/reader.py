@@ -26,7 +26,7 @@ from rasl_prefect.importing.encoding import (
     detect_encoding,
 )
 from rasl_prefect.importing.errors import ContactFileError
-from rasl_prefect.importing.lines import MAX_RECORD_CHARS, LineSource
+from rasl_prefect.importing.lines import MAX_RECORD_BYTES, LineSource
 from rasl_prefect.importing.phones import clean_phone_text, normalize_phone
 from rasl_prefect.importing.rows import Consent, ContactRow, RejectedRow, RejectionCode
 from rasl_prefect.importing.source import describe_source, open_binary
@@ -121,13 +121,16 @@ class ContactFileReader:
         sample_text = sample[detected.bom_length :].decode(detected.name, errors="replace")
         self.delimiter = delimiter or detect_delimiter(sample_text)
 
-        if csv.field_size_limit() < MAX_RECORD_CHARS:
-            # The default limit (131,072 characters) would reject long notes cells.
-            csv.field_size_limit(MAX_RECORD_CHARS)
+        if csv.field_size_limit() < MAX_RECORD_BYTES:
+            # The default limit (131,072 characters) would reject long notes cells. The
+            # setting is process-wide; it is only ever raised here.
+            csv.field_size_limit(MAX_RECORD_BYTES)
         self._lines = LineSource(
             self._stream, first_chunk=sample, encoding=detected, source=self.source
         )
         self._rows = csv.reader(iter(self._lines), delimiter=self.delimiter, strict=True)
+        rows = self._rows
+        self._lines.current_line = lambda: rows.line_num
 
         headers = self._read_header()
         try:
@@ -169,7 +172,7 @@ class ContactFileReader:
 
     def _read_header(self) -> list[str]:
         while True:
-            self._lines.start_record()
+            self._lines.start_record(self._rows.line_num + 1)
             try:
                 row = next(self._rows)
             except StopIteration:
@@ -236,8 +239,8 @@ class ContactFileReader:
         rows = self._rows
         lines = self._lines
         while True:
-            line = lines.lines_read + 1
-            lines.start_record()
+            line = rows.line_num + 1
+            lines.start_record(line)
             try:
                 cells = next(rows)
             except StopIteration:
@@ -263,14 +266,14 @@ class ContactFileReader:
         get_logger().info(
             "Read contact file %s: %d lines, %d accepted, %d rejected (%d duplicates)",
             self.source,
-            lines.lines_read,
+            rows.line_num,
             self.accepted_count,
             sum(self.rejected_counts.values()),
             self.duplicate_count,
         )
 
     def _reject_malformed(self, line: int, error: csv.Error) -> RejectedRow:
-        last_line = self._lines.lines_read
+        last_line = self._rows.line_num
         if "unexpected end of data" in str(error):
             reason = (
                 f"unclosed quote: the row starting on line {line} runs to the end of the file "
@@ -317,10 +320,12 @@ class ContactFileReader:
 
         result, phone_column = chosen
         assert result.e164 is not None
-        fields = {
-            name: strip_apostrophe_escape(cells[index])
-            for name, index in self._field_indexes.items()
-        }
+        fields = {}
+        if self._field_indexes:
+            fields = {
+                name: strip_apostrophe_escape(cells[index])
+                for name, index in self._field_indexes.items()
+            }
         if self._require_template_fields and fields:
             empty = find_empty_template_field(fields)
             if empty is not None:
@@ -346,10 +351,11 @@ class ContactFileReader:
         lastname = self._text(cells, self._lastname_index)
         if not firstname and not lastname and self._name_index is not None:
             firstname, lastname = split_full_name(self._text(cells, self._name_index))
-        email = next(
-            (text for text in (cells[index].strip() for index in self._email_indexes) if text),
-            "",
-        )
+        email = ""
+        for index in self._email_indexes:
+            email = cells[index].strip()
+            if email:
+                break
         consent = (
             parse_consent(cells[self._consent_index])
             if self._consent_index is not None
@@ -372,7 +378,10 @@ class ContactFileReader:
     def _text(cells: list[str], index: int | None) -> str:
         if index is None:
             return ""
-        return strip_apostrophe_escape(cells[index].strip())
+        text = cells[index].strip()
+        if text[:1] == "'":
+            return strip_apostrophe_escape(text)
+        return text
 
 
 def open_contact_rows(
