@@ -62,7 +62,10 @@ def error_from_response(
     if not message:
         message = f"the server answered HTTP {status} {response.reason_phrase or ''}".strip()
     if secret:
-        message = message.replace(secret, "***")
+        # A server may echo the request's headers back; keep the token out of the error.
+        message = _mask(message, secret)
+        details = _mask(details, secret)
+        field_errors = _mask(field_errors, secret)
 
     error_class = _error_class(code, status)
     kwargs: dict[str, Any] = {
@@ -86,6 +89,16 @@ def find_retry_after_in_body(response: httpx.Response) -> float | None:
     """Return a `retry_after` number from anywhere in a JSON body, if there is one."""
     value = _find_number(_decode_json(response), "retry_after")
     return None if value is None else float(value)
+
+
+def _mask(value: Any, secret: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(secret, "***")
+    if isinstance(value, Mapping):
+        return {key: _mask(item, secret) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask(item, secret) for item in value]
+    return value
 
 
 def _error_class(code: str | None, status: int) -> type[RaslError]:
