@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -161,3 +162,84 @@ class ScaledClock:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds / self.speed)
+
+
+class AsyncScaledClock(ScaledClock):
+    """`ScaledClock` with an awaitable sleep."""
+
+    async def sleep(self, seconds: float) -> None:  # type: ignore[override]
+        await asyncio.sleep(seconds / self.speed)
+
+
+class WindowedApi:
+    """A fake API with a fixed-window rate limit that starts at the first request of a window.
+
+    `X-RateLimit-Reset` is the window end rounded down to whole seconds, as servers that
+    store integer timestamps send it, so a client that trusts it exactly gets a 429.
+
+    Attributes:
+        accepted_at: The fake time of every accepted request.
+        rejected: How many requests got a 429.
+    """
+
+    def __init__(
+        self,
+        clock: FakeClock | ScaledClock,
+        limit: int,
+        *,
+        window: float = 60.0,
+        send_headers: bool = True,
+        relative_reset: bool = False,
+        fractional_reset: bool = False,
+        latency: float = 0.0,
+    ) -> None:
+        self.clock = clock
+        self.limit = limit
+        self.window = window
+        self.send_headers = send_headers
+        self.relative_reset = relative_reset
+        self.fractional_reset = fractional_reset
+        self.latency = latency
+        self.accepted_at: list[float] = []
+        self.rejected = 0
+        self._window_start: float | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.latency:
+            # Real time, so threads really overlap with requests in flight.
+            time.sleep(self.latency)
+        with self._lock:
+            now = self.clock.time()
+            if self._window_start is None or now >= self._window_start + self.window:
+                self._window_start = now
+                self._count = 0
+            window_end = self._window_start + self.window
+            if self._count >= self.limit:
+                self.rejected += 1
+                status, body = 429, {"error": {"code": "RATE_LIMIT_EXCEEDED"}}
+            else:
+                self._count += 1
+                self.accepted_at.append(now)
+                status, body = 200, envelope({"message_id": f"wamid.{len(self.accepted_at)}"})
+            headers = {}
+            if self.send_headers:
+                if self.fractional_reset:
+                    reset = f"{window_end:.3f}"
+                elif self.relative_reset:
+                    reset = str(int(window_end - now))
+                else:
+                    reset = str(int(window_end))
+                headers = {
+                    "X-RateLimit-Limit": str(self.limit),
+                    "X-RateLimit-Remaining": str(self.limit - self._count),
+                    "X-RateLimit-Reset": reset,
+                }
+        return httpx.Response(status, json=body, headers=headers)
+
+
+def limit_share(server: WindowedApi) -> float:
+    """Share of the limit used: requests after the first window over the time they took."""
+    elapsed = server.accepted_at[-1] - server.accepted_at[0]
+    return (len(server.accepted_at) - server.limit) / (elapsed / server.window) / server.limit
