@@ -440,8 +440,8 @@ class AsyncRaslClient(ClientBase):
             buttons: For `button`: 1 to 3 buttons, each `{"id", "title"}` with a title of at most
                 20 characters and a unique id.
             list_button_text: For `list`: the label of the list button, at most 20 characters.
-            sections: For `list`: 1 to 10 sections of rows; a row title has at most 24 characters,
-                a description at most 72, and row ids are unique.
+            sections: For `list`: 1 to 10 sections of rows. A row title has at most 24
+                characters and a description at most 72. Row ids are unique.
             contact_id: An existing contact.
 
         Returns:
@@ -474,8 +474,8 @@ class AsyncRaslClient(ClientBase):
     ) -> Page[Message]:
         """Return one page of the WhatsApp message history, newest first (`GET /messages`).
 
-        The docs show both `/messages` and `/messages/messages`; the client tries the first,
-        falls back to the second once on a 404, and keeps using the one that worked.
+        The docs show both `/messages` and `/messages/messages`. The client tries the first and
+        falls back to the second once on a 404, then keeps using the path that worked.
 
         Args:
             page: Page number from 1.

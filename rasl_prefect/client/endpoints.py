@@ -73,7 +73,7 @@ class RequestSpec(Generic[ResultT]):
         json: A JSON body.
         form: Text fields of a multipart body.
         uploads: Files of a multipart body, by field name; opened anew for each attempt.
-        fallback_path: A second path to try once when `path` answers 404.
+        fallback_path: A second path to try once when `path` returns 404.
     """
 
     operation: str

@@ -60,7 +60,7 @@ def error_from_response(
         message = _describe_non_json(response)
 
     if not message:
-        message = f"the server answered HTTP {status} {response.reason_phrase or ''}".strip()
+        message = f"the server returned HTTP {status} {response.reason_phrase or ''}".strip()
     if secret:
         # A server may echo the request's headers back; keep the token out of the error.
         message = _mask(message, secret)
@@ -123,12 +123,12 @@ def _decode_json(response: httpx.Response) -> Any:
 def _describe_non_json(response: httpx.Response) -> str | None:
     text = response.text.strip()
     if not text:
-        return f"the server answered HTTP {response.status_code} with an empty body"
+        return f"the server returned HTTP {response.status_code} with an empty body"
     content_type = response.headers.get("content-type", "")
     if "html" in content_type or text.lstrip().startswith("<"):
-        # A proxy or gateway page: its markup is noise, the status says what happened.
+        # A proxy or gateway page: the markup is noise, so the message names the status only.
         return (
-            f"the server or a proxy in front of it answered HTTP {response.status_code} "
+            f"the server or a proxy in front of it returned HTTP {response.status_code} "
             "with an HTML page instead of an API error"
         )
     if len(text) > MAX_TEXT_MESSAGE_LENGTH:

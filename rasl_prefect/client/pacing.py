@@ -2,7 +2,7 @@
 
 The pacer reads `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` from every
 response. Within a window it sends only while the lowest `Remaining` seen minus the requests
-still in flight is above zero, so concurrent callers never overshoot; a request in flight that
+still in flight is above zero, so concurrent callers never overshoot. A request in flight that
 the server already counted is counted twice until its response arrives, which errs on the safe
 side. When the window is spent it waits for the reset plus a margin, then sends a single probe
 request to learn the new window before releasing the others. Before any header has arrived, it
@@ -89,7 +89,7 @@ class RateLimitState:
             if not self.headers_seen:
                 return self._try_spread(monotonic_now)
             if self.in_flight > 0:
-                # A probe of the new window is in flight; its headers say how much is left.
+                # A probe of the new window is in flight, and its headers will carry the new count.
                 return POLL_SECONDS
             self.in_flight += 1
             return 0.0
@@ -162,7 +162,7 @@ class RateLimitState:
                 self.reset_at = reset_at
 
     def pause(self, wall_until: float) -> None:
-        """Hold every caller until `wall_until`, after a 429 told the client to wait."""
+        """Hold every caller until `wall_until`, after a 429 response set a wait."""
         self.paused_until = max(self.paused_until, wall_until)
         # The window the 429 came from is over by then; a probe reads the next one.
         self.window_remaining = None

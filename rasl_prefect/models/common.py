@@ -22,7 +22,7 @@ RequestT = TypeVar("RequestT", bound="RaslRequest")
 class RaslResponse(BaseModel):
     """Base of every response model: unknown fields are kept and every field may be missing.
 
-    The `request_id` property holds the `meta.request_id` of the response that carried the
+    The `request_id` property is the `meta.request_id` of the response that carried the
     object, for support tickets and logs.
     """
 

@@ -229,7 +229,10 @@ class SendTemplateRequest(RaslRequest):
         fields = {}
         excluded = set(self.upload_files())
         for name, value in self.model_dump(exclude_none=True, exclude=excluded).items():
-            fields[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+            if isinstance(value, bool):
+                fields[name] = "1" if value else "0"
+            else:
+                fields[name] = str(value)
         return fields
 
 

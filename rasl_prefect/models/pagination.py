@@ -48,8 +48,8 @@ class Page(BaseModel, Generic[ItemT]):
         """Decide whether another page follows, from the metadata that arrived.
 
         Returns:
-            False on an empty page; else what `last_page`, `links.next` or `total` say, in
-            that order; with no metadata at all, True only when the page was full.
+            False on an empty page. Otherwise the answer comes from `last_page`, `links.next`
+            or `total`, in that order, and with no metadata at all it is True only for a full page.
         """
         if not self.items:
             return False

@@ -70,7 +70,7 @@ def envelope(data: Any, *, request_id: str = "req-1", **extra: Any) -> dict[str,
 
 
 class RecordingApi:
-    """A mock API that records requests and answers from a queue or a handler.
+    """A mock API that records requests and returns responses from a queue or a handler.
 
     Attributes:
         requests: Every request received, in order.
@@ -83,7 +83,7 @@ class RecordingApi:
         self._lock = threading.Lock()
 
     def queue(self, *responses: httpx.Response | Exception) -> RecordingApi:
-        """Answer the next requests with these responses or raise these errors, in order."""
+        """Return these responses, or raise these errors, for the next requests in order."""
         self._queue.extend(responses)
         return self
 
