@@ -99,7 +99,11 @@ class LineSource:
         self.finished = True
 
     def _raise_too_long(self) -> None:
-        raise ContactFileError(
+        raise self.too_long_error()
+
+    def too_long_error(self) -> ContactFileError:
+        """Return the error for a record over `MAX_RECORD_BYTES`, naming the line it starts on."""
+        return ContactFileError(
             f"{self._source}: the row starting on line {self._record_line} is longer than "
             f"{MAX_RECORD_BYTES:,} bytes. An unclosed quote is the usual cause; "
             "otherwise the file is not a contact export",

@@ -180,6 +180,8 @@ class ContactFileReader:
                     f"contact file has no header row: {self.source}", source=self.source
                 ) from None
             except csv.Error as error:
+                if "field larger than field limit" in str(error):
+                    raise self._lines.too_long_error() from error
                 raise ContactFileError(
                     f"cannot read the header row of {self.source}: {error}", source=self.source
                 ) from error
@@ -246,6 +248,8 @@ class ContactFileReader:
             except StopIteration:
                 break
             except csv.Error as error:
+                if "field larger than field limit" in str(error):
+                    raise lines.too_long_error() from error
                 rejected = self._reject_malformed(line, error)
                 self.rejected_counts[rejected.code] += 1
                 yield rejected
