@@ -14,13 +14,13 @@ class FaultSettings:
     """Probabilities (0 to 1) and amounts of each injected fault.
 
     Attributes:
-        error_500: Probability of answering 500 `INTERNAL_ERROR` instead of handling the request.
-        error_503: Probability of answering 503 `SERVICE_UNAVAILABLE` instead of handling it.
+        error_500: Probability of a 500 `INTERNAL_ERROR` response in place of handling the request.
+        error_503: Probability of a 503 `SERVICE_UNAVAILABLE` response in place of handling it.
         reset: Probability of closing the connection before reading the request further,
             so nothing is done and no response is sent.
         drop_after_commit: Probability of handling the request (state changes are kept)
             and then closing the connection instead of sending the response.
-        message_send_failed: Probability that a send endpoint answers 500 `MESSAGE_SEND_FAILED`.
+        message_send_failed: Probability that a send endpoint returns 500 `MESSAGE_SEND_FAILED`.
         latency_ms: Delay added before every affected request, in milliseconds.
         latency_jitter_ms: Extra random delay between 0 and this many milliseconds.
         burst_429: How many of the next affected requests get 429 whatever their window holds.

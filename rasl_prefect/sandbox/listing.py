@@ -45,7 +45,7 @@ FILTER_KEY = re.compile(r"^filter\[([^\]]+)\](?:\[([^\]]+)\])?$")
 
 @dataclass(frozen=True)
 class ListSpec:
-    """What one list endpoint allows.
+    """The parameters one list endpoint accepts.
 
     Attributes:
         sort_fields: Fields `sort` may name.
@@ -326,14 +326,14 @@ def pagination_meta(
     """Return the Laravel-style pagination `meta` fields and the `links` object."""
     last_page = max(1, math.ceil(total / query.per_page))
     start = (query.page - 1) * query.per_page
-    shown = max(0, min(query.per_page, total - start))
+    item_count = max(0, min(query.per_page, total - start))
     meta = {
         "current_page": query.page,
         "per_page": query.per_page,
         "total": total,
         "last_page": last_page,
-        "from": start + 1 if shown else None,
-        "to": start + shown if shown else None,
+        "from": start + 1 if item_count else None,
+        "to": start + item_count if item_count else None,
     }
 
     def page_url(page: int) -> str:

@@ -1,5 +1,4 @@
-"""What every send shares: the recipient contact, merge fields, plan limits and the message "
-"record."""
+"""Steps shared by every send: recipient contact, merge fields, plan limits, message record."""
 
 from __future__ import annotations
 
@@ -94,8 +93,8 @@ def _create_recipient(state: SandboxState, phone: str, fields: dict[str, Any]) -
     groups = [group_id for group_id in fields.get("groups", []) if group_id in state.groups]
     return state.insert_contact(
         {
-            # NOTE: the docs do not say which name an automatically created contact gets;
-            # the sandbox uses the phone as first name unless the request gives one.
+            # NOTE: RASL does not document the name of an automatically created contact.
+            # The sandbox uses the phone as first name unless the request gives one.
             "firstname": fields.get("firstname") or phone,
             "lastname": fields.get("lastname") or "",
             "email": fields.get("email"),
@@ -153,7 +152,7 @@ def open_conversation(state: SandboxState, contact: dict[str, Any]) -> dict[str,
 
 
 def check_send_fault(faults: FaultInjector, request_path: str) -> None:
-    """Raise 500 `MESSAGE_SEND_FAILED` when the fault injector says this send fails."""
+    """Raise 500 `MESSAGE_SEND_FAILED` when the fault injector decides that this send fails."""
     if faults.applies_to(request_path) and faults.roll("message_send_failed"):
         raise ApiError(
             500,

@@ -18,7 +18,7 @@ ALL_SCOPES = (
     "groups:delete",
     "account:read",
 )
-"""Every scope the sandbox knows; the seeded token has all of them."""
+"""Every scope the sandbox defines; the seeded token has all of them."""
 
 TENANT: dict[str, Any] = {
     "id": 1,

@@ -256,7 +256,7 @@ class SandboxState:
         expires_at: float | None,
         seeded: bool = False,
     ) -> dict[str, Any]:
-        """Store a token under its hash and return its record (which holds no token value)."""
+        """Store a token under its hash and return its record (which contains no token value)."""
         token_hash = hash_token(value)
         record = {
             "id": self.tokens.next_id(),

@@ -40,7 +40,7 @@ MAX_QUEUED_EVENTS = 10_000
 
 @dataclass
 class WebhookConfig:
-    """Where and how outbound webhooks are sent."""
+    """The target URL, secret, event types and timeout of outbound webhooks."""
 
     url: str
     secret: str

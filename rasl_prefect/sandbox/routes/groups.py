@@ -66,9 +66,9 @@ def _group_or_404(state: SandboxState, group_id: int) -> dict[str, Any]:
 
 
 def _check_unique_name(state: SandboxState, name: str, exclude_id: int | None = None) -> None:
-    wanted = name.strip().lower()
+    target_name = name.strip().lower()
     for group in state.groups.values():
-        if group["name"].strip().lower() == wanted and group["id"] != exclude_id:
+        if group["name"].strip().lower() == target_name and group["id"] != exclude_id:
             raise field_error(
                 "name", f"A group with this name already exists (group {group['id']})."
             )

@@ -12,10 +12,10 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from rasl_prefect.sandbox import messaging
+from rasl_prefect.sandbox import messaging, otp
 from rasl_prefect.sandbox.errors import ApiError, field_error, not_found, validation_failed
 from rasl_prefect.sandbox.listing import ListSpec, select_records
-from rasl_prefect.sandbox.phones import PHONE_PATTERN
+from rasl_prefect.sandbox.phones import PHONE_PATTERN, clean_phone
 from rasl_prefect.sandbox.routes.common import (
     api_route,
     list_query,
@@ -368,6 +368,16 @@ async def send_template_message(request: Request, state: SandboxState) -> Respon
                 "language": rendered.template["language"],
             },
         )
+        if rendered.otp_code is not None:
+            otp.store_otp(
+                state,
+                phone=clean_phone(values["phone"]),
+                purpose=otp.DEFAULT_PURPOSE,
+                code=rendered.otp_code,
+                expiry_minutes=rendered.template["code_expiration_minutes"] or 10,
+                template=rendered.template,
+                message_id=record["message_id"],
+            )
     data = _send_data(
         record,
         chat,
