@@ -47,7 +47,7 @@ EMIT_FAILURE_RETRY_AFTER_SECONDS = 30
 
 
 class _Rejection(Exception):
-    """A request that is answered with an error status and emits nothing."""
+    """A rejected request: it gets an error response and emits nothing."""
 
     def __init__(self, status_code: int, error: str, message: str) -> None:
         super().__init__(message)
@@ -100,7 +100,7 @@ class WebhookReceiver:
         return self._deliver(event, self.rasl_deliveries)
 
     async def receive_woocommerce(self, request: Request) -> Response:
-        """Answer a ping, or verify a WooCommerce delivery and emit `woocommerce.<topic>`."""
+        """Respond to a ping, or verify a WooCommerce delivery and emit `woocommerce.<topic>`."""
         try:
             event = await self._read_woocommerce_event(request)
         except _Rejection as rejection:
@@ -170,7 +170,7 @@ class WebhookReceiver:
         # exactly HTTP 200; a ping emits nothing, so it needs no signature.
         if is_ping(body):
             self.logger.info(
-                "Answered a WooCommerce ping for webhook %s",
+                "Responded to a WooCommerce ping for webhook %s",
                 body.strip().split(b"=", 1)[1].decode(),
             )
             return None
@@ -318,7 +318,7 @@ def create_webhook_app(
         receiver.logger.info("Webhook receiver stopped")
 
     app = Starlette(routes=routes, lifespan=lifespan)
-    # A redirect from /rasl to /rasl/ would make senders repeat a POST elsewhere; answer 404.
+    # A redirect from /rasl to /rasl/ would make senders repeat a POST elsewhere, so respond 404.
     app.router.redirect_slashes = False
     app.state.receiver = receiver
     return app

@@ -28,14 +28,17 @@ DESCRIPTION = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of the `webhooks` command to `parser`."""
     parser.description = DESCRIPTION
+
     parser.add_argument(
         "--host",
         default="127.0.0.1",
         help="Address to listen on (default 127.0.0.1; use 0.0.0.0 only behind a TLS proxy).",
     )
+
     parser.add_argument(
         "--port", type=int, default=8788, help="TCP port to listen on (default 8788)."
     )
+
     parser.add_argument(
         "--rasl-auth",
         choices=["header", "path", "signature"],
@@ -45,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "as the last URL path segment (/rasl/SECRET), or an HMAC-SHA256 body signature."
         ),
     )
+
     parser.add_argument(
         "--rasl-secret-header",
         default="X-Webhook-Secret",
@@ -53,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "(default X-Webhook-Secret)."
         ),
     )
+
     parser.add_argument(
         "--rasl-signature-header",
         default="X-Rasl-Signature",
@@ -61,22 +66,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "'sha256=', with --rasl-auth signature (default X-Rasl-Signature)."
         ),
     )
+
     parser.add_argument(
         "--rasl-secret-file",
         metavar="PATH",
         help=f"File that contains the RASL secret; overrides {RASL_SECRET_VARIABLE}.",
     )
+
     parser.add_argument(
         "--woocommerce-secret-file",
         metavar="PATH",
         help=f"File that contains the WooCommerce secret; overrides {WOOCOMMERCE_SECRET_VARIABLE}.",
     )
+
     parser.add_argument(
         "--max-body-bytes",
         type=int,
         default=1_048_576,
         help="Largest accepted request body in bytes; larger ones get HTTP 413 (default 1048576).",
     )
+
     parser.add_argument(
         "--body-read-timeout",
         type=float,
@@ -84,12 +93,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="Seconds a client has to send the whole body; slower ones get HTTP 408 (default 10).",
     )
+
     parser.add_argument(
         "--limit-concurrency",
         type=int,
         default=100,
         help="Most connections and requests served at once; more get HTTP 503 (default 100).",
     )
+
     parser.add_argument(
         "--log-level",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -145,8 +156,8 @@ def run(args: argparse.Namespace) -> int:
     """Serve the receiver until SIGINT or SIGTERM.
 
     Returns:
-        0 after a stop by SIGINT or SIGTERM; 1 when the server could not start (the
-        address is in use, or the Prefect API does not answer); 2 for a configuration error.
+        0 after a stop by SIGINT or SIGTERM. 1 when the server could not start, because
+        the address is in use or the Prefect API does not respond. 2 for a configuration error.
     """
     import uvicorn
     from prefect.client.orchestration import get_client
@@ -179,12 +190,15 @@ def run(args: argparse.Namespace) -> int:
         health_error = client.api_healthcheck()
     if health_error is not None:
         logger.error(
-            "The Prefect API at %s does not answer (%s); start it or fix PREFECT_API_URL.",
+            "The Prefect API at %s did not respond to a health check (%s); "
+            "start it or fix PREFECT_API_URL.",
             PREFECT_API_URL.value(),
             type(health_error).__name__,
         )
         return 1
 
+    # NOTE: uvicorn 0.54 (h11) has no timeout for a connection that never finishes its
+    # request headers; limit_concurrency caps how many such connections are served at once.
     # The access log is off because a path secret (/rasl/SECRET) would appear in it;
     # the receiver logs each accepted and rejected delivery itself.
     config = uvicorn.Config(

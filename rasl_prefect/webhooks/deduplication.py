@@ -12,8 +12,8 @@ class DeliveryDeduplicator:
     """Remembers delivery keys for `ttl_seconds`, keeping at most `max_entries` of them.
 
     Keys are stored as SHA-256 digests, so a long delivery id costs no more memory than a
-    short one. The memory lives in one process: a restart forgets every key, and two
-    receiver processes do not share keys.
+    short one. The keys live in one process, so a restart clears them, and two receiver
+    processes do not share them.
 
     Args:
         ttl_seconds: How long a key is remembered.

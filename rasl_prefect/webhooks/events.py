@@ -88,8 +88,8 @@ class PrefectEventEmitter:
         from prefect.exceptions import EventTooLarge
         from prefect.settings import PREFECT_API_URL
 
-        # Without PREFECT_API_URL, emit_event would start a temporary Prefect server
-        # whose events nobody reads, so the event is refused instead.
+        # Without PREFECT_API_URL, emit_event would start a temporary Prefect server that
+        # no flow reads from, so the event is rejected instead.
         if not PREFECT_API_URL.value():
             self._logger.error(
                 "Cannot emit %s (event id %s): PREFECT_API_URL is not set; "

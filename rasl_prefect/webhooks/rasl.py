@@ -3,13 +3,13 @@
 RASL sends CRM changes in one envelope: `event` {id, type, timestamp, version},
 `tenant` {id, name, domain}, `data` {resource {type, id, attributes}, relationships},
 `changes` {previous, current, modified_fields} and `metadata`. Documented types are
-`contact`, `source` and `status`, each `.created`, `.updated` or `.deleted`; other
-well-formed types are accepted too, so a new RASL event type still reaches Prefect.
+`contact`, `source` and `status`, each `.created`, `.updated` or `.deleted`. Other
+well-formed types are accepted too, so that a new RASL event type still reaches Prefect.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -17,6 +17,9 @@ from rasl_prefect.webhooks.events import WebhookEvent, derive_event_id, payload_
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$"
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
+
+# A JSON integer (never a boolean) of zero or more, or a string checked by _is_identifier.
+Identifier = Annotated[int, Field(strict=True, ge=0)] | str
 
 
 class RaslEnvelopeError(ValueError):
@@ -35,7 +38,7 @@ class _EventHeader(BaseModel):
 class _Tenant(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    id: int | str
+    id: Identifier
     name: str | None = None
     domain: str | None = None
 
@@ -44,7 +47,7 @@ class _Resource(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(max_length=100, pattern=r"^[a-z][a-z0-9_]*$")
-    id: int | str
+    id: Identifier
     attributes: dict[str, Any] | None = None
 
 
@@ -113,12 +116,12 @@ def parse_rasl_envelope(document: Any) -> RaslEnvelope:
 def build_rasl_event(document: dict[str, Any], max_payload_bytes: int) -> WebhookEvent:
     """Build the Prefect event for a RASL envelope.
 
-    The event is `rasl.<event.type>`, such as `rasl.contact.created`; its resource is
+    The event is `rasl.<event.type>`, such as `rasl.contact.created`. Its resource is
     `rasl.<resource type>.<resource id>` with the labels `rasl.tenant.id` and
-    `rasl.resource.type`, and the tenant is a related resource with role `tenant`. The
-    payload is the envelope as received, unless it is larger than `max_payload_bytes`:
-    then it keeps `event`, `tenant`, `metadata` and the resource's type and id, and
-    adds `"truncated": true`.
+    `rasl.resource.type`. The tenant is a related resource with role `tenant`. The
+    payload is the envelope as received. When that is larger than `max_payload_bytes`,
+    the payload keeps only `event`, `tenant`, `metadata` and the resource's type and id,
+    and adds `"truncated": true`.
 
     Args:
         document: The decoded JSON body.

@@ -80,8 +80,8 @@ def woocommerce_delivery_key(headers: WooCommerceHeaders, body: bytes) -> str:
     """Return the deduplication key of a delivery: store, webhook, delivery id and body digest.
 
     The body digest is part of the key because WooCommerce gives every delivery of one
-    webhook within the same second the same delivery id; without it, the second of two
-    orders saved in one second would be dropped as a duplicate.
+    webhook within the same second the same delivery id. Without the digest, the second
+    of two orders saved in one second would be dropped as a duplicate.
     """
     body_digest = hashlib.sha256(body).hexdigest()
     return f"{headers.source}:{headers.webhook_id}:{headers.delivery_id}:{body_digest}"
@@ -98,12 +98,13 @@ def build_woocommerce_event(
 
     The event is `woocommerce.<topic>`, such as `woocommerce.order.created`. Its resource
     is `woocommerce.<resource>.<id>` for orders, products, customers and coupons, and
-    `woocommerce.webhook.<webhook id>` for other topics. The payload always has `topic`,
-    `delivery_id`, `webhook_id`, `source` and `id`; an order adds `order_id`, `number`,
-    `status`, `total`, `currency`, `billing_first_name`, `billing_phone` and
-    `billing_country`, and the whole order under `order` when `include_full_order` is set
-    and the payload stays within `max_payload_bytes` (otherwise `"truncated": true`).
-    Other resources carry their whole body under `resource` on the same terms.
+    `woocommerce.webhook.<webhook id>` for other topics.
+
+    The payload always has `topic`, `delivery_id`, `webhook_id`, `source` and `id`. An
+    order adds `order_id`, `number`, `status`, `total`, `currency`, `billing_first_name`,
+    `billing_phone` and `billing_country`. With `include_full_order`, the whole order is
+    added under `order` (other resources: their body under `resource`) unless the payload
+    would exceed `max_payload_bytes`. In that case the payload gets `"truncated": true`.
 
     Args:
         document: The decoded JSON body.

@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def prefect_api_stub() -> Iterator[str]:
-    """A stand-in Prefect API that answers only the health check the command makes."""
+    """Serve a stand-in Prefect API that responds only to the command's health check."""
 
     async def health(request: object) -> JSONResponse:
         return JSONResponse(True)
@@ -163,7 +163,7 @@ def test_cli_unreachable_prefect_api() -> None:
     )
 
     assert result.returncode == 1
-    assert "does not answer" in result.stderr
+    assert "did not respond to a health check" in result.stderr
 
 
 def test_cli_port_in_use(prefect_api_stub: str) -> None:

@@ -278,6 +278,8 @@ def _without(path: str) -> dict:
         rasl_envelope(event_id="x" * 201),
         rasl_envelope(resource_id="a/b"),
         rasl_envelope(resource_id=1.5),
+        rasl_envelope(resource_id=-3),
+        {**rasl_envelope(), "tenant": {"id": True}},
     ],
     ids=[
         "list",
@@ -293,6 +295,8 @@ def _without(path: str) -> dict:
         "event-id-too-long",
         "resource-id-slash",
         "resource-id-float",
+        "resource-id-negative",
+        "tenant-id-boolean",
     ],
 )
 def test_rasl_invalid_envelope(receiver_factory: Factory, document: object) -> None:
