@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -88,9 +90,10 @@ def test_threads_share_limit() -> None:
     assert sent == 360
     assert server.rejected == 0
     assert len(server.accepted_at) == 360
-    # The 100-fold clock also multiplies thread wake-up delays by 100 (tenths of a second on a
-    # busy 2-core machine), so this bound is looser than the single-thread one.
-    assert limit_share(server) >= 0.93
+    # The 100-fold clock also multiplies thread wake-up delays by 100 (up to seconds on a
+    # busy 2-core machine), so only a loose share is checked here; the event simulation
+    # below checks the share of concurrent callers exactly.
+    assert limit_share(server) >= 0.8
 
 
 def test_threads_no_429_without_spreading(clock: FakeClock) -> None:
@@ -225,3 +228,74 @@ def test_state_missing_header_counts_request() -> None:
     state.release(None, START_TIME)
 
     assert state.window_remaining == 1
+
+
+class SimulatedServer:
+    """A fixed-window rate limit evaluated at given times, for the event simulation."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self.accepted_at: list[float] = []
+        self.rejected = 0
+        self._window_start: float | None = None
+        self._count = 0
+
+    def handle(self, now: float) -> dict[str, str]:
+        if self._window_start is None or now >= self._window_start + self.window:
+            self._window_start = now
+            self._count = 0
+        if self._count >= self.limit:
+            self.rejected += 1
+        else:
+            self._count += 1
+            self.accepted_at.append(now)
+        return {
+            "x-ratelimit-limit": str(self.limit),
+            "x-ratelimit-remaining": str(self.limit - self._count),
+            "x-ratelimit-reset": str(int(self._window_start + self.window)),
+        }
+
+
+def simulate_callers(callers: int, latency: float, total: int, limit: int) -> SimulatedServer:
+    """Run `callers` concurrent senders through one `RateLimitState` in simulated time.
+
+    Each request reaches the server `latency / 2` after its permit and its response returns
+    `latency / 2` later, so several requests are in flight at once and responses come back
+    while other callers are deciding.
+    """
+    state = RateLimitState(limit)
+    server = SimulatedServer(limit)
+    events: list[tuple[float, int, str, dict[str, str] | None]] = []
+    sequence = itertools.count()
+    for _ in range(callers):
+        heapq.heappush(events, (START_TIME, next(sequence), "acquire", None))
+    started = 0
+
+    while events:
+        now, _, kind, headers = heapq.heappop(events)
+        if kind == "acquire":
+            if started >= total:
+                continue
+            wait = state.try_acquire(now, now)
+            if wait > 0:
+                heapq.heappush(events, (now + wait, next(sequence), "acquire", None))
+                continue
+            started += 1
+            heapq.heappush(events, (now + latency / 2, next(sequence), "arrive", None))
+        elif kind == "arrive":
+            response_headers = server.handle(now)
+            heapq.heappush(events, (now + latency / 2, next(sequence), "respond", response_headers))
+        else:
+            state.release(headers, now)
+            heapq.heappush(events, (now, next(sequence), "acquire", None))
+    return server
+
+
+@pytest.mark.parametrize(("callers", "latency"), [(1, 0.05), (8, 0.05), (16, 0.2), (32, 0.02)])
+def test_concurrent_callers_simulated(callers: int, latency: float) -> None:
+    server = simulate_callers(callers, latency, total=1200, limit=60)
+
+    assert server.rejected == 0
+    assert len(server.accepted_at) == 1200
+    assert limit_share(server) >= 0.98
