@@ -261,7 +261,6 @@ class AsyncRaslClient(ClientBase):
     async def send_text_message(
         self,
         request: SendTextRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         message: str | None = None,
@@ -294,7 +293,6 @@ class AsyncRaslClient(ClientBase):
     async def send_media_message(
         self,
         request: SendMediaRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         media_type: MediaType | None = None,
@@ -337,7 +335,6 @@ class AsyncRaslClient(ClientBase):
     async def send_template_message(
         self,
         request: SendTemplateRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         template_name: str | None = None,
@@ -416,7 +413,6 @@ class AsyncRaslClient(ClientBase):
     async def send_interactive_message(
         self,
         request: SendInteractiveRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         type: str | None = None,
@@ -522,7 +518,6 @@ class AsyncRaslClient(ClientBase):
     async def send_otp(
         self,
         request: SendOtpRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         template_name: str | None = None,
@@ -570,7 +565,6 @@ class AsyncRaslClient(ClientBase):
     async def verify_otp(
         self,
         request: VerifyOtpRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         code: str | None = None,
@@ -594,7 +588,6 @@ class AsyncRaslClient(ClientBase):
     async def resend_otp(
         self,
         request: ResendOtpRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         template_name: str | None = None,
@@ -621,7 +614,6 @@ class AsyncRaslClient(ClientBase):
     async def check_otp_status(
         self,
         request: OtpStatusRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         purpose: str | None = None,
@@ -786,7 +778,6 @@ class AsyncRaslClient(ClientBase):
     async def create_contact(
         self,
         request: ContactCreate | None = None,
-        /,
         *,
         firstname: str | None = None,
         lastname: str | None = None,
@@ -842,7 +833,6 @@ class AsyncRaslClient(ClientBase):
         self,
         contact_id: int,
         request: ContactUpdate | None = None,
-        /,
         **fields: Any,
     ) -> Contact:
         """Change some fields of a contact (`PATCH /contacts/{id}`).

@@ -268,7 +268,6 @@ class RaslClient(ClientBase):
     def send_text_message(
         self,
         request: SendTextRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         message: str | None = None,
@@ -301,7 +300,6 @@ class RaslClient(ClientBase):
     def send_media_message(
         self,
         request: SendMediaRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         media_type: MediaType | None = None,
@@ -344,7 +342,6 @@ class RaslClient(ClientBase):
     def send_template_message(
         self,
         request: SendTemplateRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         template_name: str | None = None,
@@ -423,7 +420,6 @@ class RaslClient(ClientBase):
     def send_interactive_message(
         self,
         request: SendInteractiveRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         type: str | None = None,
@@ -529,7 +525,6 @@ class RaslClient(ClientBase):
     def send_otp(
         self,
         request: SendOtpRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         template_name: str | None = None,
@@ -577,7 +572,6 @@ class RaslClient(ClientBase):
     def verify_otp(
         self,
         request: VerifyOtpRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         code: str | None = None,
@@ -599,7 +593,6 @@ class RaslClient(ClientBase):
     def resend_otp(
         self,
         request: ResendOtpRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         template_name: str | None = None,
@@ -626,7 +619,6 @@ class RaslClient(ClientBase):
     def check_otp_status(
         self,
         request: OtpStatusRequest | None = None,
-        /,
         *,
         phone: str | None = None,
         purpose: str | None = None,
@@ -789,7 +781,6 @@ class RaslClient(ClientBase):
     def create_contact(
         self,
         request: ContactCreate | None = None,
-        /,
         *,
         firstname: str | None = None,
         lastname: str | None = None,
@@ -843,7 +834,6 @@ class RaslClient(ClientBase):
         self,
         contact_id: int,
         request: ContactUpdate | None = None,
-        /,
         **fields: Any,
     ) -> Contact:
         """Change some fields of a contact (`PATCH /contacts/{id}`).

@@ -611,3 +611,16 @@ def test_interactive_list_body(client: RaslClient, api: RecordingApi) -> None:
         }
     ]
     assert api.last_json()["list_button_text"] == "Slots"
+
+
+def test_request_model_as_keyword(client: RaslClient, api: RecordingApi) -> None:
+    client.send_text_message(request=SendTextRequest(phone=PHONE, message="hello"))
+
+    assert api.last_json() == {"phone": PHONE, "message": "hello"}
+
+
+def test_update_contact_id_keyword(client: RaslClient, api: RecordingApi) -> None:
+    client.update_contact(contact_id=8, firstname="Omar")
+
+    assert api.last.url.path == "/api/v2/contacts/8"
+    assert api.last_json() == {"firstname": "Omar"}
