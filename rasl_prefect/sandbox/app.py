@@ -9,9 +9,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from rasl_prefect.sandbox.errors import ApiError
 from rasl_prefect.sandbox.faults import FaultInjector
@@ -127,4 +129,10 @@ def create_app(state: SandboxState) -> SandboxGateway:
     api.state.webhooks = WebhookDispatcher(state)
     api.state.initial_settings = asdict(state.settings)
 
-    return SandboxGateway(api, state, limiter, faults, stats)
+    path_templates = [
+        (compile_path(API_PREFIX + route.path)[0], API_PREFIX + route.path)
+        for module in (messages, otp, templates, contacts, groups, account)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+    ]
+    return SandboxGateway(api, state, limiter, faults, stats, path_templates)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from typing import Any
 
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rasl_prefect.sandbox.faults import FaultInjector
@@ -46,6 +46,8 @@ class SandboxGateway:
         limiter: The per-token rate limiter.
         faults: The fault injector.
         stats: The request counters.
+        path_templates: Compiled API paths and their templates, such as
+            `/api/v2/contacts/{contact_id}`, to count requests that never reach a route.
     """
 
     def __init__(
@@ -55,12 +57,14 @@ class SandboxGateway:
         limiter: FixedWindowLimiter,
         faults: FaultInjector,
         stats: RequestStats,
+        path_templates: list[tuple[re.Pattern[str], str]],
     ) -> None:
         self.app = app
         self.state = state
         self.limiter = limiter
         self.faults = faults
         self.stats = stats
+        self.path_templates = path_templates
         self._route_templates: dict[tuple[str, str], str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -232,18 +236,14 @@ class SandboxGateway:
 
     def _route_of(self, scope: Scope) -> str:
         """Return `METHOD /path/{template}` of the request, for the stats."""
-        route = scope.get("route")
         method = scope["method"]
-        if route is not None:
-            return f"{method} {route.path}"
         key = (method, scope["path"])
         template = self._route_templates.get(key)
         if template is None:
             template = scope["path"]
-            for candidate in getattr(self.app, "routes", ()):
-                match, _ = candidate.matches(scope)
-                if match == Match.FULL:
-                    template = candidate.path
+            for pattern, candidate in self.path_templates:
+                if pattern.match(scope["path"]):
+                    template = candidate
                     break
             if len(self._route_templates) < ROUTE_CACHE_SIZE:
                 self._route_templates[key] = template
