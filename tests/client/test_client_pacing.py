@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,6 +19,8 @@ from client_fakes import (
     envelope,
     limit_share,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rasl_prefect.client import RaslClient
 from rasl_prefect.client.pacing import RESET_MARGIN_SECONDS, RateLimitState
@@ -257,12 +260,19 @@ class SimulatedServer:
         }
 
 
-def simulate_callers(callers: int, latency: float, total: int, limit: int) -> SimulatedServer:
+def simulate_callers(
+    callers: int,
+    latency: float,
+    total: int,
+    limit: int,
+    latency_of: Callable[[int], float] | None = None,
+) -> SimulatedServer:
     """Run `callers` concurrent senders through one `RateLimitState` in simulated time.
 
     Each request reaches the server `latency / 2` after its permit and its response returns
     `latency / 2` later, so several requests are in flight at once and responses come back
-    while other callers are deciding.
+    while other callers are deciding. `latency_of(event_number)` varies the legs, so responses
+    also return out of order.
     """
     state = RateLimitState(limit)
     server = SimulatedServer(limit)
@@ -273,7 +283,8 @@ def simulate_callers(callers: int, latency: float, total: int, limit: int) -> Si
     started = 0
 
     while events:
-        now, _, kind, headers = heapq.heappop(events)
+        now, number, kind, headers = heapq.heappop(events)
+        trip = latency_of(number) if latency_of is not None else latency
         if kind == "acquire":
             if started >= total:
                 continue
@@ -282,10 +293,10 @@ def simulate_callers(callers: int, latency: float, total: int, limit: int) -> Si
                 heapq.heappush(events, (now + wait, next(sequence), "acquire", None))
                 continue
             started += 1
-            heapq.heappush(events, (now + latency / 2, next(sequence), "arrive", None))
+            heapq.heappush(events, (now + trip / 2, next(sequence), "arrive", None))
         elif kind == "arrive":
             response_headers = server.handle(now)
-            heapq.heappush(events, (now + latency / 2, next(sequence), "respond", response_headers))
+            heapq.heappush(events, (now + trip / 2, next(sequence), "respond", response_headers))
         else:
             state.release(headers, now)
             heapq.heappush(events, (now, next(sequence), "acquire", None))
@@ -299,3 +310,22 @@ def test_concurrent_callers_simulated(callers: int, latency: float) -> None:
     assert server.rejected == 0
     assert len(server.accepted_at) == 1200
     assert limit_share(server) >= 0.98
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    callers=st.integers(min_value=1, max_value=20),
+    limit=st.integers(min_value=1, max_value=60),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_out_of_order_responses_no_429(callers: int, limit: int, seed: int) -> None:
+    legs = random.Random(seed)
+    latencies: dict[int, float] = {}
+
+    def latency_of(number: int) -> float:
+        return latencies.setdefault(number, legs.uniform(0.001, 3.0))
+
+    server = simulate_callers(callers, 0.0, total=limit * 4, limit=limit, latency_of=latency_of)
+
+    assert server.rejected == 0
+    assert len(server.accepted_at) == limit * 4
