@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,7 +30,7 @@ from rasl_prefect.webhooks.events import (
     drain_prefect_events,
 )
 from rasl_prefect.webhooks.rasl import RaslEnvelopeError, build_rasl_event
-from rasl_prefect.webhooks.rejections import RejectionLog
+from rasl_prefect.webhooks.rejections import RateLimitedLog
 from rasl_prefect.webhooks.settings import WebhookSettings
 from rasl_prefect.webhooks.signatures import (
     body_signature_matches,
@@ -68,7 +69,8 @@ class WebhookReceiver:
         self.settings = settings
         self.emitter = emitter
         self.logger = get_logger("rasl_prefect.webhooks")
-        self.rejections = RejectionLog(self.logger)
+        self.rejection_log = RateLimitedLog(self.logger)
+        self.ping_log = RateLimitedLog(self.logger)
         self.rasl_deliveries = DeliveryDeduplicator(
             settings.deduplication_ttl_seconds, settings.deduplication_max_entries
         )
@@ -169,7 +171,8 @@ class WebhookReceiver:
         # WooCommerce sends `webhook_id=N` unsigned when a webhook is saved and expects
         # exactly HTTP 200; a ping emits nothing, so it needs no signature.
         if is_ping(body):
-            self.logger.info(
+            self.ping_log.log(
+                logging.INFO,
                 "Responded to a WooCommerce ping for webhook %s",
                 body.strip().split(b"=", 1)[1].decode(),
             )
@@ -247,8 +250,14 @@ class WebhookReceiver:
         return JSONResponse({"status": "accepted", "event_id": key}, status_code=202)
 
     def _reject(self, endpoint: str, request: Request, rejection: _Rejection) -> Response:
-        self.rejections.record(
-            endpoint, rejection.status_code, rejection.error, _client_address(request)
+        # The line names the endpoint, status, reason and client, never the body or a secret.
+        self.rejection_log.log(
+            logging.WARNING,
+            "Rejected %s request from %s with HTTP %d: %s",
+            endpoint,
+            _client_address(request),
+            rejection.status_code,
+            rejection.error,
         )
         return JSONResponse(
             {"error": rejection.error, "message": rejection.message},
@@ -256,7 +265,8 @@ class WebhookReceiver:
         )
 
     def _client_disconnected(self, endpoint: str, request: Request) -> Response:
-        self.logger.info(
+        self.rejection_log.log(
+            logging.INFO,
             "The client %s disconnected before sending the whole %s body",
             _client_address(request),
             endpoint,

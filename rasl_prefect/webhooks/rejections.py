@@ -1,4 +1,4 @@
-"""Rate-limited logging of rejected webhook requests."""
+"""Rate-limited logging of request outcomes that any client can trigger."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 
-class RejectionLog:
-    """Logs rejected requests at WARNING, at most `max_lines` per `window_seconds`.
+class RateLimitedLog:
+    """Writes at most `max_lines` log lines per `window_seconds`.
 
-    Lines beyond the limit are counted, and the count is logged when the next window
-    starts, so a flood of bad requests cannot flood the log. A line names the endpoint,
-    the status, the reason and the client address, never the body or a secret.
+    Lines beyond the limit are counted, and the count is logged at WARNING when the next
+    window starts. Unauthenticated clients can trigger rejections and pings at will, so
+    this keeps a flood of requests from flooding the log.
 
     Args:
         logger: The logger to write to.
@@ -37,13 +37,13 @@ class RejectionLog:
         self._lines_in_window = 0
         self._suppressed = 0
 
-    def record(self, endpoint: str, status_code: int, reason: str, client: str) -> None:
-        """Log one rejection unless this window's limit is reached."""
+    def log(self, level: int, message: str, *args: Any) -> None:
+        """Log `message % args` at `level` unless this window's limit is reached."""
         now = self._clock()
         if now - self._window_start >= self._window_seconds:
             if self._suppressed:
                 self._logger.warning(
-                    "%d further rejected webhook requests were not logged in the last %.0f s",
+                    "%d further webhook request log lines were left out in the last %.0f s",
                     self._suppressed,
                     self._window_seconds,
                 )
@@ -56,6 +56,4 @@ class RejectionLog:
             return
 
         self._lines_in_window += 1
-        self._logger.warning(
-            "Rejected %s request from %s with HTTP %d: %s", endpoint, client, status_code, reason
-        )
+        self._logger.log(level, message, *args)

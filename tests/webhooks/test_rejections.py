@@ -1,4 +1,4 @@
-"""Unit tests of the rate-limited rejection log."""
+"""Unit tests of the rate-limited request log."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from rasl_prefect.webhooks.rejections import RejectionLog
+from rasl_prefect.webhooks.rejections import RateLimitedLog
 
 
 class FakeClock:
@@ -17,17 +17,34 @@ class FakeClock:
         return self.now
 
 
-def test_rejection_log_limits_lines(caplog: pytest.LogCaptureFixture) -> None:
+def test_rate_limited_log_limits_lines(caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock()
-    log = RejectionLog(logging.getLogger("test.rejections"), max_lines=3, clock=clock)
+    log = RateLimitedLog(logging.getLogger("test.rejections"), max_lines=3, clock=clock)
 
-    with caplog.at_level(logging.WARNING, logger="test.rejections"):
-        for _ in range(10):
-            log.record("rasl", 401, "invalid_secret", "127.0.0.1:5000")
+    with caplog.at_level(logging.INFO, logger="test.rejections"):
+        for attempt in range(10):
+            log.log(logging.WARNING, "Rejected attempt %d", attempt)
         clock.now += 61
-        log.record("rasl", 401, "invalid_secret", "127.0.0.1:5000")
+        log.log(logging.INFO, "Next window")
 
     messages = [record.getMessage() for record in caplog.records]
-    assert len(messages) == 5
-    assert messages[0] == "Rejected rasl request from 127.0.0.1:5000 with HTTP 401: invalid_secret"
-    assert messages[3] == "7 further rejected webhook requests were not logged in the last 60 s"
+    assert messages == [
+        "Rejected attempt 0",
+        "Rejected attempt 1",
+        "Rejected attempt 2",
+        "7 further webhook request log lines were left out in the last 60 s",
+        "Next window",
+    ]
+    assert caplog.records[4].levelno == logging.INFO
+
+
+def test_rate_limited_log_quiet_window(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    log = RateLimitedLog(logging.getLogger("test.rejections"), max_lines=3, clock=clock)
+
+    with caplog.at_level(logging.INFO, logger="test.rejections"):
+        log.log(logging.WARNING, "one")
+        clock.now += 61
+        log.log(logging.WARNING, "two")
+
+    assert [record.getMessage() for record in caplog.records] == ["one", "two"]
