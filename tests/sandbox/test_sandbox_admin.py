@@ -306,3 +306,16 @@ def test_cli_starts_and_stops() -> None:
     assert lines[1].strip() == "Seeded token (all scopes): sbx_cli"
     assert response.json()["data"]["limits"]["api_calls_per_minute"]["limit"] == 5
     assert exit_code == 0
+
+
+def test_webhook_group_membership_update(
+    api: httpx.Client, sandbox: Any, receiver: Receiver
+) -> None:
+    contact = api.post("/contacts", json=CONTACT).json()["data"]
+    group = api.post("/groups", json={"name": "VIP"}).json()["data"]
+    sandbox.admin.configure_webhooks(receiver.url, events=["contact.updated"])
+    api.post(f"/groups/{group['id']}/contacts", json={"contact_ids": [contact["id"]]})
+    payload = json.loads(receiver.wait_for(1)[0][1])
+    assert payload["changes"]["modified_fields"] == ["group_id"]
+    assert payload["changes"]["previous"]["group_id"] == []
+    assert payload["data"]["relationships"]["groups"] == [{"id": group["id"]}]

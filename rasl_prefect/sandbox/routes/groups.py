@@ -158,10 +158,8 @@ async def delete_group(request: Request, state: SandboxState) -> Response:
         _group_or_404(state, group_id)
         for contact in state.contacts.values():
             if group_id in contact["group_id"]:
-                contact["group_id"] = [
-                    member for member in contact["group_id"] if member != group_id
-                ]
-                state.contacts.put(contact["id"], contact)
+                members = [member for member in contact["group_id"] if member != group_id]
+                state.update_contact(contact, {"group_id": members})
         state.groups.remove(group_id)
     return reply(request, state, None, "Group deleted successfully")
 
@@ -193,8 +191,7 @@ async def add_contacts_to_group(request: Request, state: SandboxState) -> Respon
         for contact_id in dict.fromkeys(values["contact_ids"]):
             contact = state.contacts[contact_id]
             if group_id not in contact["group_id"]:
-                contact["group_id"] = [*contact["group_id"], group_id]
-                state.update_contact(contact, {})
+                state.update_contact(contact, {"group_id": [*contact["group_id"], group_id]})
                 added += 1
     return reply(
         request,
@@ -223,10 +220,8 @@ async def remove_contacts_from_group(request: Request, state: SandboxState) -> R
         for contact_id in dict.fromkeys(values["contact_ids"]):
             contact = state.contacts.get(contact_id)
             if contact is not None and group_id in contact["group_id"]:
-                contact["group_id"] = [
-                    member for member in contact["group_id"] if member != group_id
-                ]
-                state.update_contact(contact, {})
+                members = [member for member in contact["group_id"] if member != group_id]
+                state.update_contact(contact, {"group_id": members})
                 removed += 1
     return reply(
         request,
