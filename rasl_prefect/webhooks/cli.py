@@ -98,7 +98,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit-concurrency",
         type=int,
         default=100,
-        help="Most connections and requests served at once; more get HTTP 503 (default 100).",
+        help=(
+            "Maximum open connections and tasks; while it is reached, new requests get "
+            "HTTP 503 (default 100)."
+        ),
     )
 
     parser.add_argument(
@@ -197,8 +200,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
 
-    # NOTE: uvicorn 0.54 (h11) has no timeout for a connection that never finishes its
-    # request headers; limit_concurrency caps how many such connections are served at once.
+    # NOTE: uvicorn 0.54 (h11) keeps a connection that never finishes its request headers
+    # open until the client closes it; only a proxy with header timeouts in front prevents it.
     # The access log is off because a path secret (/rasl/SECRET) would appear in it;
     # the receiver logs each accepted and rejected delivery itself.
     config = uvicorn.Config(
