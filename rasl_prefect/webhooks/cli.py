@@ -202,12 +202,12 @@ def run(args: argparse.Namespace) -> int:
 
     # NOTE: uvicorn 0.54 (h11) keeps a connection that never finishes its request headers
     # open until the client closes it; only a proxy with header timeouts in front prevents it.
-    # The access log is off because a path secret (/rasl/SECRET) would appear in it;
-    # the receiver logs each accepted and rejected delivery itself.
     config = uvicorn.Config(
         create_webhook_app(settings),
         host=args.host,
         port=args.port,
+        # The access log is off because a path secret (/rasl/SECRET) would appear in it.
+        # The receiver logs each accepted and rejected delivery itself.
         access_log=False,
         log_config=None,
         limit_concurrency=args.limit_concurrency,
