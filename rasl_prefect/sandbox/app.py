@@ -17,7 +17,7 @@ from starlette.routing import compile_path
 
 from rasl_prefect.sandbox.errors import ApiError
 from rasl_prefect.sandbox.faults import FaultInjector
-from rasl_prefect.sandbox.gateway import API_PREFIX, SandboxGateway
+from rasl_prefect.sandbox.gateway import API_PREFIX, ApiRoute, SandboxGateway
 from rasl_prefect.sandbox.ratelimit import FixedWindowLimiter
 from rasl_prefect.sandbox.responses import error_body, json_response
 from rasl_prefect.sandbox.routes import account, admin, contacts, groups, messages, otp, templates
@@ -26,6 +26,9 @@ from rasl_prefect.sandbox.stats import RequestStats
 from rasl_prefect.sandbox.webhooks import WebhookDispatcher
 
 logger = logging.getLogger("rasl_prefect.sandbox")
+
+API_MODULES = (messages, otp, templates, contacts, groups, account)
+"""Route modules served under `/api/v2`, in matching order."""
 
 
 def _request_id(request: Request) -> str:
@@ -110,7 +113,7 @@ def create_app(state: SandboxState) -> SandboxGateway:
             "are the sandbox's own admin API and not part of RASL."
         ),
     )
-    for module in (messages, otp, templates, contacts, groups, account):
+    for module in API_MODULES:
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(admin.router)
 
@@ -129,10 +132,15 @@ def create_app(state: SandboxState) -> SandboxGateway:
     api.state.webhooks = WebhookDispatcher(state)
     api.state.initial_settings = asdict(state.settings)
 
-    path_templates = [
-        (compile_path(API_PREFIX + route.path)[0], API_PREFIX + route.path)
-        for module in (messages, otp, templates, contacts, groups, account)
+    routes = [
+        ApiRoute(
+            pattern=compile_path(API_PREFIX + route.path)[0],
+            template=API_PREFIX + route.path,
+            methods=frozenset(route.methods or ()),
+            endpoint=route.endpoint,
+        )
+        for module in API_MODULES
         for route in module.router.routes
         if isinstance(route, APIRoute)
     ]
-    return SandboxGateway(api, state, limiter, faults, stats, path_templates)
+    return SandboxGateway(api, state, limiter, faults, stats, routes)

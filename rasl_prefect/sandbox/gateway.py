@@ -20,14 +20,19 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rasl_prefect.sandbox.errors import ApiError
 from rasl_prefect.sandbox.faults import FaultInjector
 from rasl_prefect.sandbox.protocol import TRANSPORT_STATE_KEY
 from rasl_prefect.sandbox.ratelimit import FixedWindowLimiter
-from rasl_prefect.sandbox.responses import dump_json, error_body
+from rasl_prefect.sandbox.responses import dump_json, error_body, json_response
 from rasl_prefect.sandbox.state import SandboxState
 from rasl_prefect.sandbox.stats import RequestStats
 
@@ -35,6 +40,23 @@ logger = logging.getLogger("rasl_prefect.sandbox")
 
 API_PREFIX = "/api/v2"
 ROUTE_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    """One `/api/v2` route, called by the gateway without FastAPI's request handling.
+
+    Attributes:
+        pattern: The compiled full path, with one named group per path parameter.
+        template: The full path template, such as `/api/v2/contacts/{contact_id}`.
+        methods: The HTTP methods the route serves.
+        endpoint: The route function, which takes a Starlette request.
+    """
+
+    pattern: re.Pattern[str]
+    template: str
+    methods: frozenset[str]
+    endpoint: Callable[[Request], Awaitable[Response]]
 
 
 class SandboxGateway:
@@ -46,8 +68,9 @@ class SandboxGateway:
         limiter: The per-token rate limiter.
         faults: The fault injector.
         stats: The request counters.
-        path_templates: Compiled API paths and their templates, such as
-            `/api/v2/contacts/{contact_id}`, to count requests that never reach a route.
+        routes: The API routes, in FastAPI's matching order. The gateway calls them directly,
+            because FastAPI's own request handling costs about half of each request's time;
+            a path that matches none (or a method that does not) goes to FastAPI for its 404 or 405.
     """
 
     def __init__(
@@ -57,14 +80,14 @@ class SandboxGateway:
         limiter: FixedWindowLimiter,
         faults: FaultInjector,
         stats: RequestStats,
-        path_templates: list[tuple[re.Pattern[str], str]],
+        routes: list[ApiRoute],
     ) -> None:
         self.app = app
         self.state = state
         self.limiter = limiter
         self.faults = faults
         self.stats = stats
-        self.path_templates = path_templates
+        self.routes = routes
         self._route_templates: dict[tuple[str, str], str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -156,13 +179,48 @@ class SandboxGateway:
                 return
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self._dispatch(scope, receive, send_with_headers)
 
         if drop:
             await self._abort(scope)
             self.stats.record(self._route_of(scope), "dropped")
         else:
             self.stats.record(self._route_of(scope), status_holder[0])
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Call the matching API route directly, or pass the request to FastAPI."""
+        path = scope["path"]
+        method = scope["method"]
+        for route in self.routes:
+            match = route.pattern.match(path)
+            if match is not None and method in route.methods:
+                break
+        else:
+            await self.app(scope, receive, send)
+            return
+
+        scope["app"] = self.app
+        scope["path_params"] = match.groupdict()
+        request = Request(scope, receive)
+        try:
+            response = await route.endpoint(request)
+        except ApiError as error:
+            body = error_body(
+                error.code,
+                error.message,
+                error.details,
+                scope["state"]["request_id"],
+                self.state.now(),
+            )
+            response = json_response(body, error.status_code, error.headers)
+        except Exception:
+            logger.exception("Unexpected error on %s %s", method, path)
+            message = "Unexpected sandbox error; see the sandbox log for the traceback."
+            body = error_body(
+                "INTERNAL_ERROR", message, {}, scope["state"]["request_id"], self.state.now()
+            )
+            response = json_response(body, 500)
+        await response(scope, receive, send)
 
     def _authenticate(self, scope: Scope) -> dict[str, Any] | str:
         """Return the token record, or the 401 message when the token is missing or bad."""
@@ -241,9 +299,9 @@ class SandboxGateway:
         template = self._route_templates.get(key)
         if template is None:
             template = scope["path"]
-            for pattern, candidate in self.path_templates:
-                if pattern.match(scope["path"]):
-                    template = candidate
+            for route in self.routes:
+                if route.pattern.match(scope["path"]):
+                    template = route.template
                     break
             if len(self._route_templates) < ROUTE_CACHE_SIZE:
                 self._route_templates[key] = template

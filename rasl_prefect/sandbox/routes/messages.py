@@ -163,7 +163,7 @@ MESSAGES_LIST = ListSpec(
 
 def _prepare_send(state: SandboxState, request: Request) -> None:
     messaging.check_whatsapp_configured(state)
-    messaging.check_send_fault(request.app.state.faults, request.url.path)
+    messaging.check_send_fault(request.app.state.faults, request.scope["path"])
 
 
 def _free_form_status(state: SandboxState, contact: dict[str, Any]) -> tuple[str, str | None]:

@@ -119,7 +119,7 @@ def _send_code(
     expiry_minutes = values.get("expiry_minutes", 10)
     template = _auth_template(state, values["template_name"], language)
     messaging.check_whatsapp_configured(state)
-    messaging.check_send_fault(request.app.state.faults, request.url.path)
+    messaging.check_send_fault(request.app.state.faults, request.scope["path"])
     contact = messaging.resolve_recipient(state, values["phone"], values.get("contact_id"))
     chat = messaging.open_conversation(state, contact)
 
