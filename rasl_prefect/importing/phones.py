@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType
@@ -66,9 +68,11 @@ _TYPE_NAMES = {
 }
 
 
-@dataclass(slots=True)
-class PhoneResult:
+class PhoneResult(NamedTuple):
     """The outcome of normalising one phone cell.
+
+    A named tuple because results cross process boundaries in batches: a tuple pickles and
+    builds several times faster than a dataclass.
 
     Attributes:
         e164: The chosen number in E.164 form, or None when the cell is rejected.
@@ -156,6 +160,36 @@ def normalize_phone(cell: str, region: str | None = None) -> PhoneResult:
     elif ignored > 1:
         notes.append(f"{ignored} other numbers ignored")
     return PhoneResult(chosen.e164, notes=tuple(notes))
+
+
+def choose_phone(cells: Sequence[str], region: str | None) -> tuple[int, PhoneResult] | None:
+    """Normalise a row's phone cells in order of preference and pick one.
+
+    Args:
+        cells: The row's phone cells, most preferred first.
+        region: The region for numbers without a country code, or None.
+
+    Returns:
+        The position in `cells` and the result of the first accepted cell, else of the first
+        non-empty rejected cell; None when every cell is empty.
+    """
+    failure = None
+    for position, cell in enumerate(cells):
+        if not cell:
+            continue
+        result = normalize_phone(cell, region)
+        if result.e164 is not None:
+            return position, result
+        if failure is None and result.code is not RejectionCode.EMPTY_PHONE:
+            failure = (position, result)
+    return failure
+
+
+def choose_phones(
+    jobs: list[tuple[tuple[str, ...], str | None]],
+) -> list[tuple[int, PhoneResult] | None]:
+    """Run `choose_phone` on a batch of (cells, region) pairs; the unit of work of a worker."""
+    return [choose_phone(cells, region) for cells, region in jobs]
 
 
 def _reject_cell(results: list[_PartResult]) -> PhoneResult:

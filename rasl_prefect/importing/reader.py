@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
+import multiprocessing
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
 from typing import BinaryIO
 
@@ -15,6 +18,7 @@ import phonenumbers
 from rasl_prefect.importing.columns import (
     ColumnMapError,
     ColumnMapping,
+    PhoneColumn,
     detect_columns,
     row_phone_order,
 )
@@ -27,7 +31,12 @@ from rasl_prefect.importing.encoding import (
 )
 from rasl_prefect.importing.errors import ContactFileError
 from rasl_prefect.importing.lines import MAX_RECORD_BYTES, LineSource
-from rasl_prefect.importing.phones import clean_phone_text, normalize_phone
+from rasl_prefect.importing.phones import (
+    PhoneResult,
+    choose_phone,
+    choose_phones,
+    clean_phone_text,
+)
 from rasl_prefect.importing.rows import Consent, ContactRow, RejectedRow, RejectionCode
 from rasl_prefect.importing.source import describe_source, open_binary
 from rasl_prefect.importing.values import (
@@ -79,8 +88,12 @@ class ContactFileReader:
         consent_column: str | None = None,
         deduplicate: bool = True,
         require_template_fields: bool = True,
+        workers: int = 1,
     ) -> None:
         self.source = describe_source(source)
+        if workers < 1:
+            raise ValueError(f"workers must be 1 or more, not {workers}")
+        self._workers = workers
         self._default_region = _check_region(default_region)
         if delimiter is not None and len(delimiter) != 1:
             raise ValueError(f"delimiter must be one character, such as ';', not {delimiter!r}")
@@ -238,6 +251,38 @@ class ContactFileReader:
             self.close()
 
     def _iterate(self) -> Iterator[ContactRow | RejectedRow]:
+        records = self._records()
+        if self._workers > 1 and _can_fork():
+            # Small files never pay for starting worker processes.
+            first_rows = itertools.islice(records, PARALLEL_AFTER_ROWS)
+            results: Iterator[ContactRow | RejectedRow | None] = itertools.chain(
+                (self._convert_record(record) for record in first_rows),
+                self._convert_in_workers(records),
+            )
+        else:
+            results = (self._convert_record(record) for record in records)
+        rejected_counts = self.rejected_counts
+        for item in results:
+            if item is None:
+                continue
+            if type(item) is ContactRow:
+                self.accepted_count += 1
+            else:
+                assert isinstance(item, RejectedRow)
+                rejected_counts[item.code] += 1
+            yield item
+
+        self.content_sha256 = self._lines.digest.hexdigest()
+        get_logger().info(
+            "Read contact file %s: %d lines, %d accepted, %d rejected (%d duplicates)",
+            self.source,
+            self._rows.line_num,
+            self.accepted_count,
+            sum(self.rejected_counts.values()),
+            self.duplicate_count,
+        )
+
+    def _records(self) -> Iterator[_Record]:
         rows = self._rows
         lines = self._lines
         while True:
@@ -246,35 +291,14 @@ class ContactFileReader:
             try:
                 cells = next(rows)
             except StopIteration:
-                break
+                return
             except csv.Error as error:
                 if "field larger than field limit" in str(error):
                     raise lines.too_long_error() from error
-                rejected = self._reject_malformed(line, error)
-                self.rejected_counts[rejected.code] += 1
-                yield rejected
+                yield line, self._reject_malformed(line, error)
                 continue
-
-            if not any(cells):
-                continue
-            item = self._convert(line, cells)
-            if item is None:
-                continue
-            if isinstance(item, ContactRow):
-                self.accepted_count += 1
-            else:
-                self.rejected_counts[item.code] += 1
-            yield item
-
-        self.content_sha256 = lines.digest.hexdigest()
-        get_logger().info(
-            "Read contact file %s: %d lines, %d accepted, %d rejected (%d duplicates)",
-            self.source,
-            rows.line_num,
-            self.accepted_count,
-            sum(self.rejected_counts.values()),
-            self.duplicate_count,
-        )
+            if any(cells):
+                yield line, cells
 
     def _reject_malformed(self, line: int, error: csv.Error) -> RejectedRow:
         last_line = self._rows.line_num
@@ -287,7 +311,65 @@ class ContactFileReader:
             reason = f"malformed CSV on line {last_line}: {error}"
         return RejectedRow(line=line, code=RejectionCode.MALFORMED_ROW, reason=reason)
 
-    def _convert(self, line: int, cells: list[str]) -> ContactRow | RejectedRow | None:
+    def _convert_record(self, record: _Record) -> ContactRow | RejectedRow | None:
+        line, cells = record
+        if isinstance(cells, RejectedRow):
+            return cells
+        region, columns = self._phone_job(cells)
+        choice = choose_phone([cells[column.index] for column in columns], region)
+        return self._convert(line, cells, columns, choice)
+
+    def _convert_in_workers(
+        self, records: Iterator[_Record]
+    ) -> Iterator[ContactRow | RejectedRow | None]:
+        # Phone validation (about 10 µs per number) runs in forked workers, batch by batch,
+        # while this process parses CSV, deduplicates and builds rows, in file order.
+        # NOTE: fork copies the locks of the parent's other threads. The workers only run
+        # phonenumbers code, which takes none, but Python 3.12+ warns when a process with
+        # threads forks.
+        context = multiprocessing.get_context("fork")
+        in_flight: deque[tuple[list[_Job], Future[list[tuple[int, PhoneResult] | None]]]]
+        in_flight = deque()
+        exhausted = False
+        with ProcessPoolExecutor(max_workers=self._workers, mp_context=context) as pool:
+            try:
+                while True:
+                    while not exhausted and len(in_flight) < self._workers * 2:
+                        batch = self._next_batch(records)
+                        if not batch:
+                            exhausted = True
+                            break
+                        payload = [
+                            (tuple(cells[column.index] for column in columns), region)
+                            for _, cells, columns, region in batch
+                            if not isinstance(cells, RejectedRow)
+                        ]
+                        in_flight.append((batch, pool.submit(choose_phones, payload)))
+                    if not in_flight:
+                        return
+
+                    batch, future = in_flight.popleft()
+                    choices = iter(future.result())
+                    for line, cells, columns, _ in batch:
+                        if isinstance(cells, RejectedRow):
+                            yield cells
+                        else:
+                            yield self._convert(line, cells, columns, next(choices))
+            finally:
+                for _, future in in_flight:
+                    future.cancel()
+
+    def _next_batch(self, records: Iterator[_Record]) -> list[_Job]:
+        batch: list[_Job] = []
+        for line, cells in itertools.islice(records, _BATCH_ROWS):
+            if isinstance(cells, RejectedRow):
+                batch.append((line, cells, (), None))
+            else:
+                region, columns = self._phone_job(cells)
+                batch.append((line, cells, columns, region))
+        return batch
+
+    def _phone_job(self, cells: list[str]) -> tuple[str | None, tuple[PhoneColumn, ...]]:
         if len(cells) < self._width:
             cells.extend([""] * (self._width - len(cells)))
 
@@ -297,33 +379,30 @@ class ContactFileReader:
             if country in phonenumbers.SUPPORTED_REGIONS:
                 region = country
 
-        columns = (
-            row_phone_order(self.columns, cells) if self._has_phone_labels else self.columns.phone
-        )
-        chosen = None
-        failure = None
-        for column in columns:
-            cell = cells[column.index]
-            if not cell:
-                continue
-            result = normalize_phone(cell, region)
-            if result.e164 is not None:
-                chosen = (result, column.header)
-                break
-            if failure is None and result.code is not RejectionCode.EMPTY_PHONE:
-                failure = (result, cell)
+        if self._has_phone_labels:
+            return region, row_phone_order(self.columns, cells)
+        return region, self.columns.phone
 
-        if chosen is None:
-            if failure is None:
-                if not "".join(cells).strip():
-                    return None
-                return RejectedRow(line, RejectionCode.EMPTY_PHONE, "empty phone")
-            result, cell = failure
+    def _convert(
+        self,
+        line: int,
+        cells: list[str],
+        columns: tuple[PhoneColumn, ...],
+        choice: tuple[int, PhoneResult] | None,
+    ) -> ContactRow | RejectedRow | None:
+        if choice is None:
+            if not "".join(cells).strip():
+                return None
+            return RejectedRow(line, RejectionCode.EMPTY_PHONE, "empty phone")
+
+        position, result = choice
+        if result.e164 is None:
             assert result.code is not None
-            return RejectedRow(line, result.code, result.reason, _mask(cell))
+            return RejectedRow(
+                line, result.code, result.reason, _mask(cells[columns[position].index])
+            )
 
-        result, phone_column = chosen
-        assert result.e164 is not None
+        phone_column = columns[position].header
         fields = {}
         if self._field_indexes:
             fields = {
@@ -399,6 +478,7 @@ def open_contact_rows(
     consent_column: str | None = None,
     deduplicate: bool = True,
     require_template_fields: bool = True,
+    workers: int = 1,
 ) -> ContactFileReader:
     """Open a contact export and detect its encoding, delimiter and columns.
 
@@ -431,6 +511,10 @@ def open_contact_rows(
         consent_column: The header of the consent column, overriding detection.
         deduplicate: Reject later rows whose number an earlier accepted row already has.
         require_template_fields: Reject rows whose template field cell is empty.
+        workers: Processes that validate phone numbers. Above 1, once
+            `PARALLEL_AFTER_ROWS` rows have been read, that many forked workers validate
+            numbers in batches of 2,000 rows while this process parses the CSV. Where fork
+            is unavailable (Windows) the reader stays in one process.
 
     Returns:
         The open reader; use it as a context manager or iterate it to the end to close it.
@@ -453,6 +537,7 @@ def open_contact_rows(
         consent_column=consent_column,
         deduplicate=deduplicate,
         require_template_fields=require_template_fields,
+        workers=workers,
     )
 
 
@@ -481,3 +566,16 @@ def _check_region(region: str | None) -> str | None:
 
 def _mask(cell: str) -> str:
     return mask_phone(clean_phone_text(cell[:_MASK_INPUT_CHARS]))
+
+
+_Record = tuple[int, "list[str] | RejectedRow"]
+_Job = tuple[int, "list[str] | RejectedRow", tuple[PhoneColumn, ...], "str | None"]
+
+PARALLEL_AFTER_ROWS = 20_000
+"""Rows read in-process before worker processes start, when `workers` is above 1."""
+
+_BATCH_ROWS = 2_000
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rasl_prefect.importing.reader import open_contact_rows
-from rasl_prefect.importing.rows import ContactRow
+from rasl_prefect.importing.rows import Consent, ContactRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,7 @@ def scan_contact_file(
     consent_column: str | None = None,
     deduplicate: bool = True,
     require_template_fields: bool = True,
+    workers: int = 1,
 ) -> ContactFileSummary:
     """Read a whole contact file and count outcomes, keeping no rows: a dry run.
 
@@ -76,6 +77,7 @@ def scan_contact_file(
         consent_column: The header of the consent column, overriding detection.
         deduplicate: Reject later rows with a number seen before.
         require_template_fields: Reject rows whose template field cell is empty.
+        workers: Processes that validate phone numbers; see `open_contact_rows`.
 
     Returns:
         The counts, the content hash and the time taken.
@@ -84,7 +86,7 @@ def scan_contact_file(
         ContactFileError: As `open_contact_rows` does, also for undecodable bytes found later.
     """
     started = time.perf_counter()
-    consent: Counter[str] = Counter()
+    consent: Counter[Consent] = Counter()
 
     with open_contact_rows(
         source,
@@ -96,10 +98,11 @@ def scan_contact_file(
         consent_column=consent_column,
         deduplicate=deduplicate,
         require_template_fields=require_template_fields,
+        workers=workers,
     ) as reader:
         for item in reader:
             if type(item) is ContactRow:
-                consent[item.consent.value] += 1
+                consent[item.consent] += 1
 
         return ContactFileSummary(
             source=reader.source,
@@ -108,7 +111,7 @@ def scan_contact_file(
             columns=reader.columns.as_dict(),
             accepted=reader.accepted_count,
             rejected={code.value: count for code, count in reader.rejected_counts.items()},
-            consent=dict(consent),
+            consent={value.value: count for value, count in consent.items()},
             content_sha256=reader.content_sha256 or "",
             seconds=time.perf_counter() - started,
         )
