@@ -106,6 +106,7 @@ class AsyncRaslClient(ClientBase):
         concurrency_limit_name: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: AsyncClock | None = None,
+        reset_margin_seconds: float | None = None,
     ) -> None:
         super().__init__(
             token,
@@ -118,7 +119,7 @@ class AsyncRaslClient(ClientBase):
             concurrency_limit_name=concurrency_limit_name,
         )
         self._clock: AsyncClock = clock or AsyncSystemClock()
-        self._pacer = AsyncRateLimitPacer(requests_per_minute, self._clock)
+        self._pacer = AsyncRateLimitPacer(requests_per_minute, self._clock, reset_margin_seconds)
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             timeout=timeout_seconds,

@@ -176,8 +176,10 @@ class RateLimitState:
 class RateLimitPacer:
     """A pacer shared by every thread that uses one synchronous client."""
 
-    def __init__(self, requests_per_minute: int | None, clock: Clock) -> None:
-        self.state = RateLimitState(requests_per_minute)
+    def __init__(
+        self, requests_per_minute: int | None, clock: Clock, reset_margin: float | None = None
+    ) -> None:
+        self.state = RateLimitState(requests_per_minute, reset_margin=reset_margin)
         self._clock = clock
         self._lock = threading.Lock()
 
@@ -206,8 +208,10 @@ class RateLimitPacer:
 class AsyncRateLimitPacer:
     """A pacer shared by every task that uses one asynchronous client."""
 
-    def __init__(self, requests_per_minute: int | None, clock: AsyncClock) -> None:
-        self.state = RateLimitState(requests_per_minute)
+    def __init__(
+        self, requests_per_minute: int | None, clock: AsyncClock, reset_margin: float | None = None
+    ) -> None:
+        self.state = RateLimitState(requests_per_minute, reset_margin=reset_margin)
         self._clock = clock
         # The state changes between awaits only, but the lock keeps it safe if the client is
         # shared by event loops in several threads.

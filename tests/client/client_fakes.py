@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -191,6 +192,7 @@ class WindowedApi:
         send_headers: bool = True,
         relative_reset: bool = False,
         fractional_reset: bool = False,
+        round_reset_up: bool = False,
         latency: float = 0.0,
     ) -> None:
         self.clock = clock
@@ -199,6 +201,7 @@ class WindowedApi:
         self.send_headers = send_headers
         self.relative_reset = relative_reset
         self.fractional_reset = fractional_reset
+        self.round_reset_up = round_reset_up
         self.latency = latency
         self.accepted_at: list[float] = []
         self.rejected = 0
@@ -229,6 +232,8 @@ class WindowedApi:
                     reset = f"{window_end:.3f}"
                 elif self.relative_reset:
                     reset = str(int(window_end - now))
+                elif self.round_reset_up:
+                    reset = str(math.ceil(window_end))
                 else:
                     reset = str(int(window_end))
                 headers = {

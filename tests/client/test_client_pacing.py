@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from rasl_prefect.client import RaslClient
 from rasl_prefect.client.pacing import RESET_MARGIN_SECONDS, RateLimitState
+from rasl_prefect.exceptions import RaslRateLimitError
 
 PHONE = "+966500000011"
 
@@ -73,6 +74,28 @@ def test_fractional_reset_short_margin(clock: FakeClock) -> None:
 
     assert server.rejected == 0
     assert limit_share(server) >= 0.995
+
+
+def test_zero_margin_for_rounded_up_reset(clock: FakeClock) -> None:
+    server = WindowedApi(clock, limit=60, round_reset_up=True)
+
+    with paced_client(clock, server, requests_per_minute=60, reset_margin_seconds=0) as client:
+        for _ in range(600):
+            client.send_text_message(phone=PHONE, message="hi")
+
+    assert server.rejected == 0
+    assert limit_share(server) >= 0.99
+
+
+def test_zero_margin_unsafe_when_rounded_down(clock: FakeClock) -> None:
+    server = WindowedApi(clock, limit=60)
+
+    with paced_client(clock, server, requests_per_minute=60, reset_margin_seconds=0) as client:
+        with pytest.raises(RaslRateLimitError):
+            for _ in range(120):
+                client.send_text_message(phone=PHONE, message="hi")
+
+    assert server.rejected == 1
 
 
 def test_threads_share_limit() -> None:
