@@ -8,9 +8,9 @@ side. When the window is spent it waits for the reset plus a margin, then sends 
 request to learn the new window before releasing the others. Before any header has arrived, it
 spreads requests evenly over `requests_per_minute`.
 
-NOTE: an absolute `X-RateLimit-Reset` is compared with the local wall clock, so a local clock
-running more than the reset margin ahead of the server's makes the probe of each new window
-arrive early and get a 429, which the retry loop then waits out.
+NOTE: an absolute `X-RateLimit-Reset` is compared with the local wall clock. A local clock
+running ahead of the server's by more than the reset margin sends the probe of each new window
+too early, so that probe gets a 429 and the retry loop waits it out.
 
 No maintained library fits: `aiolimiter` and `pyrate-limiter` pace to a fixed local rate and
 cannot resynchronise from the server's headers or account for requests in flight.

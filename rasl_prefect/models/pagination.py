@@ -48,7 +48,7 @@ class Page(BaseModel, Generic[ItemT]):
         """Decide whether another page follows, from the metadata that arrived.
 
         Returns:
-            False on an empty page. Otherwise the answer comes from `last_page`, `links.next`
+            False on an empty page. Otherwise the result comes from `last_page`, `links.next`
             or `total`, in that order, and with no metadata at all it is True only for a full page.
         """
         if not self.items:

@@ -116,8 +116,8 @@ def test_threads_share_limit() -> None:
     assert sent == 360
     assert server.rejected == 0
     assert len(server.accepted_at) == 360
-    # The 100-fold clock also multiplies thread wake-up delays by 100 (up to seconds on a
-    # busy 2-core machine), so only a loose share is checked here; the event simulation
+    # The 100-fold clock also multiplies thread wake-up delays by 100, up to seconds on a
+    # busy 2-core machine. So only a loose share is checked here, and the event simulation
     # below checks the share of concurrent callers exactly.
     assert limit_share(server) >= 0.8
 
