@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+# NOTE: async_dispatch is private Prefect API (added in 3.1.3); Prefect's own notification
+# blocks and prefect-slack use it, but a Prefect release may move it without notice.
 from prefect._internal.compatibility.async_dispatch import async_dispatch
 from prefect.blocks.abstract import NotificationBlock, NotificationError
 from pydantic import Field, field_validator, model_validator

@@ -30,7 +30,9 @@ Within one flow run, and across retries of that flow run, a second call with the
 returns the stored result of the first successful call and sends nothing. The credentials block is
 left out of the key, so rotating the token does not defeat the cache, and it is never persisted:
 only the task's return value is stored. A call outside a flow run is keyed by its own task run id,
-so it is never served from the cache.
+so it is never served from the cache. The cache lives in Prefect's result storage, which is a
+local folder by default: when a retried flow run may land on another machine, set shared
+result storage (`PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK`), or the retry sends again.
 """
 
 
