@@ -28,6 +28,7 @@ from rasl_prefect.campaign import (
     publish_report,
     run_chunks,
 )
+from rasl_prefect.campaign.planning import check_shard
 from rasl_prefect.campaign.runner import CHUNKS_IN_FLIGHT
 from rasl_prefect.importing import open_contact_rows
 from rasl_prefect.logging import get_logger
@@ -58,6 +59,8 @@ def csv_import(
     dry_run: bool = False,
     encoding: str | None = None,
     retry_failed_sends: bool = False,
+    shard_index: Annotated[int, Field(ge=0)] = 0,
+    shard_count: Annotated[int, Field(ge=1)] = 1,
 ) -> CsvImportReport:
     """Import a contacts export into RASL, group the contacts and message each one once.
 
@@ -84,6 +87,11 @@ def csv_import(
         encoding: The file's encoding, overriding detection (`utf-8`, `cp1256`, `utf-16`...).
         retry_failed_sends: Send again the messages of this campaign that failed in a way
             that provably had no effect, such as an opted-out contact or a rate limit.
+        shard_index: The shard this run handles, from 0 to `shard_count - 1`: the rows whose
+            phone hashes to it. Shard 0 also reports the rejected rows.
+        shard_count: The number of flow runs the campaign is split into (see
+            `flows/sharded_campaign.py`). Every shard must get the same `campaign_id`, or the
+            same file, template and group, so that they share one send ledger.
 
     Returns:
         The counts, the rejected rows and the failed sends.
@@ -92,6 +100,7 @@ def csv_import(
     fields = list(template_fields or [])
 
     check_template_fields(fields)
+    check_shard(shard_index, shard_count)
     check_scopes(credentials, IMPORT_SCOPES)
     if not dry_run and (source_id is None or status_id is None):
         raise ValueError(
@@ -121,7 +130,13 @@ def csv_import(
             delimiter=reader.delimiter,
             column_mapping=reader.columns.as_dict(),
         )
-        logger.info("Campaign %s: detected columns %s", campaign, report.column_mapping)
+        logger.info(
+            "Campaign %s, shard %d of %d: detected columns %s",
+            campaign,
+            shard_index + 1,
+            shard_count,
+            report.column_mapping,
+        )
 
         client = credentials.get_client()
         find_approved_template(client, template_name, language, len(fields))
@@ -144,6 +159,8 @@ def csv_import(
             template_fields=fields,
             batch_size=batch_size,
             consent_required=reader.columns.consent is not None,
+            shard_index=shard_index,
+            shard_count=shard_count,
         )
         if dry_run:
             for _ in chunks:
@@ -154,7 +171,7 @@ def csv_import(
                 credentials,
                 settings,
                 report,
-                estimated_rows=line_breaks,
+                estimated_rows=line_breaks // shard_count,
                 batch_size=batch_size,
                 refresh=retry_failed_sends,
             )

@@ -31,6 +31,27 @@ def file_columns(template_fields: Sequence[str]) -> list[str]:
     return [field for field in template_fields if not is_merge_field(field)]
 
 
+def shard_of(phone: str, shard_count: int) -> int:
+    """Return the shard, from 0 to `shard_count - 1`, that an E.164 phone number belongs to.
+
+    The shard comes from a SHA-256 of the number, so it is the same in every process and
+    every run (Python's `hash()` of a string changes between processes).
+    """
+    digest = hashlib.sha256(phone.encode("ascii", "ignore")).digest()
+    return int.from_bytes(digest[:8], "big") % shard_count
+
+
+def check_shard(shard_index: int, shard_count: int) -> None:
+    """Raise ValueError unless `shard_index` names one of `shard_count` shards."""
+    if shard_count < 1:
+        raise ValueError(f"shard_count={shard_count} is invalid: use 1 or more shards.")
+    if not 0 <= shard_index < shard_count:
+        raise ValueError(
+            f"shard_index={shard_index} is invalid for shard_count={shard_count}: "
+            f"use 0 to {shard_count - 1}."
+        )
+
+
 def iter_contact_chunks(
     reader: ContactFileReader,
     report: CsvImportReport,
@@ -38,8 +59,15 @@ def iter_contact_chunks(
     template_fields: Sequence[str],
     batch_size: int,
     consent_required: bool,
+    shard_index: int = 0,
+    shard_count: int = 1,
 ) -> Iterator[ContactChunk]:
     """Yield chunks of at most `batch_size` accepted contacts, counting every row in `report`.
+
+    With several shards, every shard reads the whole file (so duplicates are found the same
+    way in each) and keeps the rows whose phone hashes to `shard_index`. Rows of other shards
+    are skipped without being counted. Rejected rows have no usable phone, so shard 0 alone
+    counts and reports them, and the shards' reports add up to the whole file.
 
     Args:
         reader: An open contact file reader.
@@ -47,22 +75,30 @@ def iter_contact_chunks(
         template_fields: Column names or RASL merge fields, in template parameter order.
         batch_size: Contacts per chunk.
         consent_required: Message only rows whose consent column says yes.
+        shard_index: The shard to keep, from 0 to `shard_count - 1`.
+        shard_count: The number of shards the campaign is split into.
 
     Yields:
         Chunks numbered from 0, each with the contacts' template parameters resolved.
     """
+    check_shard(shard_index, shard_count)
     pending: list[ChunkContact] = []
     index = 0
 
     for row in reader:
-        report.rows_read += 1
-
         if not isinstance(row, ContactRow):
+            if shard_index != 0:
+                continue
+            report.rows_read += 1
             rejected = RejectedRowReport(
                 line_number=row.line, reason=row.reason, masked_phone=row.masked_phone
             )
             report.add_rejected(rejected, duplicate=row.code == RejectionCode.DUPLICATE)
             continue
+
+        if shard_count > 1 and shard_of(row.phone, shard_count) != shard_index:
+            continue
+        report.rows_read += 1
 
         contact = _chunk_contact(row, report, template_fields, consent_required)
         if contact is None:
