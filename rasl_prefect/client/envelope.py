@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from rasl_prefect.exceptions import RaslServerError
+from rasl_prefect.logging import get_logger
 from rasl_prefect.models.common import RaslResponse
 from rasl_prefect.models.pagination import Page, read_page_items, read_pagination
 
@@ -90,8 +90,12 @@ def _validate(model: type[ModelT], values: Mapping[str, Any], request_id: str | 
             f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
             for problem in error.errors(include_url=False, include_input=False)
         )
-        raise RaslServerError(
-            f"the response does not match {model.__name__}: {problems}",
-            request_id=request_id,
-            retryable=False,
-        ) from error
+        # The request succeeded, so raising here would invite a duplicate send; keep the raw
+        # values unvalidated instead.
+        get_logger().warning(
+            "RASL response does not match %s, kept unvalidated (request id %s): %s",
+            model.__name__,
+            request_id or "none",
+            problems,
+        )
+        return model.model_construct(**dict(values))

@@ -26,7 +26,7 @@ class RaslResponse(BaseModel):
     object, for support tickets and logs.
     """
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
 
     _request_id: str | None = PrivateAttr(default=None)
     _api_message: str | None = PrivateAttr(default=None)

@@ -226,10 +226,24 @@ def test_unknown_code_uses_status(client: RaslClient, api: RecordingApi) -> None
     assert caught.value.code == "TENANT_GONE"
 
 
-def test_malformed_success_body_raises(client: RaslClient, api: RecordingApi) -> None:
-    api.queue(httpx.Response(200, json={"success": True, "data": {"id": "not-a-number"}}))
+def test_malformed_success_body_kept(
+    client: RaslClient, api: RecordingApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.queue(
+        httpx.Response(200, json={"data": {"message_id": "wamid.9", "chat_id": "not-a-number"}})
+    )
 
-    with pytest.raises(RaslServerError) as caught:
-        client.get_group(5)
+    with caplog.at_level("WARNING", logger="rasl_prefect"):
+        sent = client.send_text_message(phone=PHONE, message="hi")
 
-    assert "Group" in caught.value.message
+    assert sent.message_id == "wamid.9"
+    assert sent.chat_id == "not-a-number"
+    assert any("kept unvalidated" in record.getMessage() for record in caplog.records)
+
+
+def test_numeric_message_id_coerced(client: RaslClient, api: RecordingApi) -> None:
+    api.queue(httpx.Response(200, json={"data": {"message_id": 12345}}))
+
+    sent = client.send_text_message(phone=PHONE, message="hi")
+
+    assert sent.message_id == "12345"
