@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.events.filters import EventFilter, EventIDFilter, EventResourceFilter
@@ -216,3 +218,34 @@ def test_event_filter_by_id(prefect_receiver: RunningReceiver) -> None:
     events = _wait_for_events(EventFilter(id=EventIDFilter(id=[event_id])), 1)
 
     assert [item.id for item in events] == [event_id]
+
+
+def test_cli_delivery_survives_shutdown(prefect_server: str) -> None:
+    from tests.webhooks.test_cli import _environment, _free_port, _start, _stop, _wait_until_healthy
+
+    order_id = uuid.uuid4().int % 10**9
+    body = json.dumps(woocommerce_order(order_id=order_id), ensure_ascii=True).encode()
+    port = _free_port()
+    process = _start(
+        ["--port", str(port)],
+        _environment(prefect_server, WOOCOMMERCE_WEBHOOK_SECRET=WOOCOMMERCE_SECRET),
+    )
+
+    try:
+        _wait_until_healthy(port, process)
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/woocommerce",
+            content=body,
+            headers=woocommerce_headers(body, delivery_id=f"cli-{order_id}"),
+            timeout=10,
+        )
+    finally:
+        # The receiver stops right after the response, and the event must still reach Prefect.
+        returncode, output = _stop(process, signal.SIGTERM)
+    events = _wait_for_events(_resource_filter(f"woocommerce.order.{order_id}"), 1)
+
+    assert response.status_code == 202
+    assert returncode == 0
+    assert [event.id for event in events] == [uuid.UUID(response.json()["event_id"])]
+    assert WOOCOMMERCE_SECRET not in output
+    assert "+966500000011" not in output
