@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
     # NOTE: uvicorn 0.54 (h11) keeps a connection that never finishes its request headers
-    # open until the client closes it; only a proxy with header timeouts in front prevents it.
+    # open until the client closes it. Only a proxy with header timeouts in front prevents it.
     config = uvicorn.Config(
         create_webhook_app(settings),
         host=args.host,

@@ -17,7 +17,8 @@ class DeliveryDeduplicator:
 
     Args:
         ttl_seconds: How long a key is remembered.
-        max_entries: The most keys remembered; when full, the oldest key is forgotten.
+        max_entries: The maximum number of keys remembered. When full, the oldest key is
+            forgotten.
         clock: Monotonic clock in seconds, replaceable in tests.
     """
 
