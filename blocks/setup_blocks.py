@@ -265,8 +265,6 @@ def sync_block(
     client: SyncPrefectClient, spec: BlockSpec, block: RaslCredentials, dry_run: bool
 ) -> SyncResult:
     """Create or update one block, or leave it when the saved values already match."""
-    # NOTE: This read-compare-save path has not run against a live Prefect server, because
-    # Prefect 3.8.8's server fails to import with fastapi 0.162.5; its tests skip until then.
     from prefect.exceptions import ObjectNotFound
 
     try:

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -570,8 +570,8 @@ def api_url(request: pytest.FixtureRequest) -> str:
     """Return the session server's API URL, or skip when Prefect's server cannot start here."""
     import_error = _prefect_server_import_error()
     if import_error is not None:
-        # NOTE: With the locked fastapi 0.162.5, Prefect 3.8.8's server fails to import
-        # (`Body()` no longer accepts `min_items`), so these tests skip until the lock is fixed.
+        # A fastapi release that Prefect does not support breaks the server's import (fastapi
+        # 0.162.5 with Prefect 3.8.8 did), and the skip reason then shows the error.
         pytest.skip(f"Prefect's server cannot start in this environment: {import_error}")
     return str(request.getfixturevalue("prefect_server"))
 
@@ -579,15 +579,14 @@ def api_url(request: pytest.FixtureRequest) -> str:
 Workspace = tuple[Path, list[str], dict[str, str]]
 
 
-@pytest.fixture()
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
+def make_workspace(directory: Path) -> Workspace:
     """Write a three-block workspace file with fresh names and made-up tokens."""
     prefix = f"t{uuid.uuid4().hex[:8]}"
     names = [f"{prefix}-sender", f"{prefix}-reporter", f"{prefix}-cleanup"]
     variables = ["RASL_TEST_SENDER_TOKEN", "RASL_TEST_REPORTER_TOKEN", "RASL_TEST_CLEANUP_TOKEN"]
     tokens = {variable: f"made-up-{uuid.uuid4().hex}" for variable in variables}
     path = write_workspace(
-        tmp_path / "workspace.toml",
+        directory / "workspace.toml",
         [
             block_entry(names[0], variables[0], ["messages:send"], rpm=90),
             block_entry(
@@ -605,7 +604,22 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
             ),
         ],
     )
-    yield path, names, tokens
+    return path, names, tokens
+
+
+@pytest.fixture()
+def workspace(tmp_path: Path) -> Workspace:
+    return make_workspace(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    api_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Workspace, subprocess.CompletedProcess[str]]:
+    """Run the script once on a fresh workspace, for the tests that only read its outcome."""
+    workspace = make_workspace(tmp_path_factory.mktemp("first-run"))
+    path, _, tokens = workspace
+    return workspace, run_setup(["--file", str(path)], api_url, tokens)
 
 
 def load_block(name: str) -> RaslCredentials:
@@ -628,10 +642,8 @@ def block_exists(name: str) -> bool:
     return True
 
 
-def test_first_run_creates_blocks(api_url: str, workspace: Workspace) -> None:
-    path, names, tokens = workspace
-
-    result = run_setup(["--file", str(path)], api_url, tokens)
+def test_first_run_creates_blocks(first_run: tuple[Workspace, Any]) -> None:
+    (_, names, tokens), result = first_run
 
     assert result.returncode == 0, result.stderr
     lines = output_lines_by_block(result.stdout)
@@ -641,12 +653,12 @@ def test_first_run_creates_blocks(api_url: str, workspace: Workspace) -> None:
     assert "scopes=messages:send" in lines[names[0]]
     assert "scopes=contacts:read,contacts:delete,groups:read" in lines[names[2]]
     assert "registered block type rasl-credentials" in result.stdout
+    assert "registered block type rasl-whatsapp-notification" in result.stdout
     assert_no_token_in_output(result, tokens)
 
 
-def test_created_blocks_match_file(api_url: str, workspace: Workspace) -> None:
-    path, names, tokens = workspace
-    run_setup(["--file", str(path)], api_url, tokens)
+def test_created_blocks_match_file(first_run: tuple[Workspace, Any]) -> None:
+    (_, names, tokens), _ = first_run
 
     sender = load_block(names[0])
     reporter = load_block(names[1])
@@ -667,11 +679,10 @@ def test_created_blocks_match_file(api_url: str, workspace: Workspace) -> None:
     assert cleanup.max_retries == 2
 
 
-def test_second_run_reports_unchanged(api_url: str, workspace: Workspace) -> None:
-    path, names, tokens = workspace
-    run_setup(["--file", str(path)], api_url, tokens)
-    first = {name: load_block(name).model_dump() for name in names}
-    first_tokens = {name: load_block(name).api_token.get_secret_value() for name in names}
+def test_second_run_reports_unchanged(api_url: str, first_run: tuple[Workspace, Any]) -> None:
+    (path, names, tokens), _ = first_run
+    before = {name: load_block(name).model_dump() for name in names}
+    tokens_before = {name: load_block(name).api_token.get_secret_value() for name in names}
 
     result = run_setup(["--file", str(path)], api_url, tokens)
 
@@ -679,8 +690,8 @@ def test_second_run_reports_unchanged(api_url: str, workspace: Workspace) -> Non
     lines = output_lines_by_block(result.stdout)
     for name in names:
         assert lines[name].startswith("unchanged"), lines[name]
-        assert load_block(name).model_dump() == first[name]
-        assert load_block(name).api_token.get_secret_value() == first_tokens[name]
+        assert load_block(name).model_dump() == before[name]
+        assert load_block(name).api_token.get_secret_value() == tokens_before[name]
     assert_no_token_in_output(result, tokens)
 
 
