@@ -21,6 +21,11 @@ from rasl_prefect.tasks.policies import (
 )
 
 
+def optional_path(path: str | None) -> Path | None:
+    """Turn a task's file path parameter, a plain string for the Prefect UI, into a `Path`."""
+    return Path(path) if path is not None else None
+
+
 @task(
     name="send_text_message",
     description="Sends a free-form WhatsApp text message to one phone number.",
@@ -39,8 +44,8 @@ def send_text_message(
     WhatsApp delivers it only within 24 hours of the recipient's last message to the
     business; outside that window send a template. Within one flow run, and across retries
     of that run, a second call with the same arguments returns the first result and sends
-    nothing; a send that failed with `RaslOutcomeUnknownError` may have been delivered and is
-    sent again by a flow retry, so check the message history first.
+    nothing. A send that failed with `RaslOutcomeUnknownError` may have been delivered, and a
+    flow retry sends it again, so check the message history before retrying such a run.
 
     Args:
         credentials: The RASL block; the token needs `messages:send`.
@@ -101,9 +106,9 @@ def send_media_message(
     """Send an image, document, video or audio message (`POST /messages/media`).
 
     Give the media as a public URL or as a local file, which is uploaded. Like text, media is
-    delivered only within the 24-hour window. Repeated calls in one flow run are answered from
-    the first result, as for `send_text_message`; a changed file at the same path is not
-    noticed by that cache.
+    delivered only within the 24-hour window. Repeated calls in one flow run return the first
+    result, as for `send_text_message`. A local file enters that cache key by its path only,
+    so a changed file at the same path is not sent again within the run.
 
     Args:
         credentials: The RASL block; the token needs `messages:send`.
@@ -149,7 +154,7 @@ def send_media_message(
         phone=phone,
         media_type=media_type,
         media_url=media_url,
-        media_file=Path(media_file) if media_file is not None else None,
+        media_file=optional_path(media_file),
         caption=caption,
         filename=filename,
         contact_id=contact_id,
@@ -183,16 +188,22 @@ def send_template_message(
     parameters: dict[str, str] | None = None,
     contact_id: int | None = None,
     header_image_url: str | None = None,
+    header_image_file: str | None = None,
     header_video_url: str | None = None,
+    header_video_file: str | None = None,
     header_document_url: str | None = None,
+    header_document_file: str | None = None,
     header_document_name: str | None = None,
+    auto_generate_otp: bool | None = None,
+    otp_field_number: int | None = None,
 ) -> SentMessage:
     """Send an approved template (`POST /messages/template`), allowed outside the 24-hour window.
 
     Template values are flat fields: `body` fills `field_1`, `field_2`, ... in placeholder
     order, `header` fills a TEXT header's `header_field_1` and `buttons` fill `button_0` to
     `button_2`. Alternatively, pass the fields themselves as `parameters`. Repeated calls in
-    one flow run are answered from the first result, as for `send_text_message`.
+    one flow run return the first result, as for `send_text_message`. A header file enters
+    that cache key by its path only, not its content.
 
     Args:
         credentials: The RASL block; the token needs `messages:send`.
@@ -204,10 +215,15 @@ def send_template_message(
         buttons: Values of up to 3 dynamic URL buttons, in order.
         parameters: The flat fields, such as `{"field_1": "Sara"}`, instead of the three above.
         contact_id: An existing contact.
-        header_image_url: The media of an IMAGE header.
-        header_video_url: The media of a VIDEO header.
-        header_document_url: The media of a DOCUMENT header.
+        header_image_url: The media of an IMAGE header, as a URL.
+        header_image_file: The media of an IMAGE header, as a local file to upload (5 MB maximum).
+        header_video_url: The media of a VIDEO header, as a URL.
+        header_video_file: The media of a VIDEO header, as a local file (16 MB maximum).
+        header_document_url: The media of a DOCUMENT header, as a URL.
+        header_document_file: The media of a DOCUMENT header, as a local file (100 MB maximum).
         header_document_name: The display name of the header document.
+        auto_generate_otp: For AUTHENTICATION templates, let the server generate the code.
+        otp_field_number: Which `field_N` receives the generated code.
 
     Returns:
         The sent message.
@@ -247,9 +263,14 @@ def send_template_message(
         parameters=parameters,
         contact_id=contact_id,
         header_image_url=header_image_url,
+        header_image_file=optional_path(header_image_file),
         header_video_url=header_video_url,
+        header_video_file=optional_path(header_video_file),
         header_document_url=header_document_url,
+        header_document_file=optional_path(header_document_file),
         header_document_name=header_document_name,
+        auto_generate_otp=auto_generate_otp,
+        otp_field_number=otp_field_number,
     )
 
     get_logger().info(
@@ -284,9 +305,9 @@ def send_interactive_message(
 ) -> SentMessage:
     """Send quick-reply buttons or a list (`POST /messages/interactive`).
 
-    The API documents no way to receive the recipient's choice; read it from the message
-    history with `list_messages`. Repeated calls in one flow run are answered from the first
-    result, as for `send_text_message`.
+    The API documents no way to receive the recipient's choice, so read it from the message
+    history with `list_messages`. Repeated calls in one flow run return the first result, as
+    for `send_text_message`.
 
     Args:
         credentials: The RASL block; the token needs `messages:send`.

@@ -156,6 +156,64 @@ def test_send_template_accepts_parameters(credentials: RaslCredentials, api: htt
     assert history(api)[0]["message_id"] == sent.message_id
 
 
+def test_send_template_header_url(credentials: RaslCredentials, api: httpx.Client) -> None:
+    sent = send_template_message.fn(
+        credentials,
+        phone=PHONE,
+        template_name="spring_sale",
+        language="en",
+        body=["Sara"],
+        header_image_url="http://127.0.0.1:9/banners/spring.png",
+    )
+
+    assert history(api)[0]["message_id"] == sent.message_id
+
+
+def test_send_template_uploads_header(
+    credentials: RaslCredentials, api: httpx.Client, tmp_path: Path
+) -> None:
+    banner = tmp_path / "banner.png"
+    banner.write_bytes(PNG_BYTES)
+
+    sent = send_template_message.fn(
+        credentials,
+        phone=PHONE,
+        template_name="spring_sale",
+        language="en",
+        body=["Sara"],
+        header_image_file=str(banner),
+    )
+
+    assert history(api)[0]["message_id"] == sent.message_id
+
+
+def test_send_template_needs_header(credentials: RaslCredentials, api: httpx.Client) -> None:
+    with pytest.raises(RaslValidationError):
+        send_template_message.fn(
+            credentials, phone=PHONE, template_name="spring_sale", language="en", body=["Sara"]
+        )
+
+    assert history(api) == []
+
+
+def test_send_template_generates_otp(
+    sandbox: Any, credentials: RaslCredentials, api: httpx.Client
+) -> None:
+    sent = send_template_message.fn(
+        credentials,
+        phone=PHONE,
+        template_name="otp_login",
+        language="en",
+        auto_generate_otp=True,
+        otp_field_number=1,
+    )
+
+    code = sandbox.admin.latest_otp_code(PHONE)
+    assert len(code) == 6
+    assert history(api)[0]["message_id"] == sent.message_id
+    assert history(api)[0]["message"].startswith(code)
+
+
 def test_send_template_unknown_template(credentials: RaslCredentials, api: httpx.Client) -> None:
     with pytest.raises(RaslNotFoundError):
         send_template_message.fn(
