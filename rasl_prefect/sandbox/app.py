@@ -101,7 +101,7 @@ async def _unexpected_error(request: Request, error: Exception) -> Response:
 def create_app(state: SandboxState) -> SandboxGateway:
     """Return the sandbox ASGI app for `state`.
 
-    The FastAPI app is `gateway.app`; its `state` holds the sandbox state, the fault injector,
+    The FastAPI app is `gateway.app`; its `state` contains the sandbox state, the fault injector,
     the rate limiter, the stats and the webhook dispatcher.
     """
     api = FastAPI(

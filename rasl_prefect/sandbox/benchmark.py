@@ -22,9 +22,17 @@ import httpx
 STARTUP_TIMEOUT_SECONDS = 60.0
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """Return the user plus system CPU seconds a Linux process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat_file:
+        fields = stat_file.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def sandbox_process(token: str) -> Iterator[str]:
-    """Start `rasl-prefect sandbox` on a free loopback port and yield its base URL."""
+def sandbox_process(token: str) -> Iterator[tuple[str, int]]:
+    """Start `rasl-prefect sandbox` on a free loopback port and yield its base URL and pid."""
     command = [
         sys.executable,
         "-m",
@@ -51,16 +59,20 @@ def sandbox_process(token: str) -> Iterator[str]:
                 base_url = line.split(": ", 1)[1].strip()
         if base_url is None:
             raise RuntimeError("The sandbox process did not print its base URL.")
-        yield base_url
+        yield base_url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def measure(requests: int, max_seconds: float) -> tuple[int, float]:
-    """Send up to `requests` Send Template requests in `max_seconds`; return count and seconds."""
+def measure(requests: int, max_seconds: float) -> tuple[int, float, float]:
+    """Send up to `requests` Send Template requests in `max_seconds`.
+
+    Returns:
+        The requests sent, the wall-clock seconds and the server's CPU seconds for them.
+    """
     token = "sbx_benchmark_" + secrets.token_hex(8)
-    with sandbox_process(token) as base_url:
+    with sandbox_process(token) as (base_url, pid):
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base_url, headers=headers, timeout=10) as client:
             body = {
@@ -75,6 +87,7 @@ def measure(requests: int, max_seconds: float) -> tuple[int, float]:
             client.post("/messages/template", json=body).raise_for_status()
 
             sent = 0
+            cpu_before = process_cpu_seconds(pid)
             started = time.perf_counter()
             deadline = started + max_seconds
             while sent < requests and time.perf_counter() < deadline:
@@ -84,7 +97,8 @@ def measure(requests: int, max_seconds: float) -> tuple[int, float]:
                         f"Send Template failed with HTTP {response.status_code}: {response.text}"
                     )
                 sent += 1
-            return sent, time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            return sent, seconds, process_cpu_seconds(pid) - cpu_before
 
 
 def main() -> None:
@@ -94,10 +108,16 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=30.0, help="Maximum seconds to run.")
     args = parser.parse_args()
 
-    sent, seconds = measure(args.requests, args.max_seconds)
+    sent, seconds, server_cpu = measure(args.requests, args.max_seconds)
+    load = os.getloadavg()[0]
     print(
         f"{sent} Send Template requests in {seconds:.2f} s: {sent / seconds:.0f} requests/s "
-        f"(one keep-alive client, {os.cpu_count()} CPUs shared with the server)"
+        f"(one keep-alive client, {os.cpu_count()} CPUs, load average {load:.1f})"
+    )
+    per_request_ms = server_cpu * 1000 / sent
+    print(
+        f"server CPU {per_request_ms:.2f} ms per request: about {1000 / per_request_ms:.0f} "
+        "requests/s if the server had one core to itself"
     )
 
 

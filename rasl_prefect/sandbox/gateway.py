@@ -4,7 +4,7 @@ It runs before FastAPI on every `/api/v2` request, in this order:
 1. a `reset` fault closes the connection, and latency is added;
 2. the token is read from `Authorization: Bearer` or `X-API-Key` (401 when missing, unknown
    or expired; 401 responses carry no rate-limit headers because no token is known);
-3. a 429 burst fault answers 429 without touching the window;
+3. a 429 burst fault returns 429 without touching the window;
 4. the token's fixed window counts the request (429 past the limit, not counted);
 5. `error_500`/`error_503` faults answer instead of the route (the request was counted);
 6. the route runs; a `drop_after_commit` fault keeps its effect but closes the connection
@@ -69,8 +69,8 @@ class SandboxGateway:
         faults: The fault injector.
         stats: The request counters.
         routes: The API routes, in FastAPI's matching order. The gateway calls them directly,
-            because FastAPI's own request handling costs about half of each request's time;
-            a path that matches none (or a method that does not) goes to FastAPI for its 404 or 405.
+            because FastAPI's own request handling costs about half of each request's time.
+            A path or method that matches no route goes to FastAPI for its 404 or 405.
     """
 
     def __init__(
