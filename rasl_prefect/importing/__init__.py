@@ -9,6 +9,7 @@ from rasl_prefect.importing.phones import PhoneResult, normalize_phone
 from rasl_prefect.importing.reader import ContactFileReader, open_contact_rows
 from rasl_prefect.importing.rows import Consent, ContactRow, RejectedRow, RejectionCode
 from rasl_prefect.importing.source import hash_contact_file
+from rasl_prefect.importing.summary import ContactFileSummary, scan_contact_file
 from rasl_prefect.importing.values import (
     NormalizedValue,
     find_empty_template_field,
@@ -23,6 +24,7 @@ __all__ = [
     "ContactFileDecodeError",
     "ContactFileError",
     "ContactFileReader",
+    "ContactFileSummary",
     "ContactRow",
     "NormalizedValue",
     "PhoneColumn",
@@ -35,4 +37,5 @@ __all__ = [
     "normalize_template_value",
     "open_contact_rows",
     "parse_consent",
+    "scan_contact_file",
 ]

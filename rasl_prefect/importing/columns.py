@@ -74,7 +74,8 @@ _COUNTRY = {
 # Row labels (Google's "Phone 1 - Label") that mark a number as a mobile number.
 _MOBILE_LABEL = re.compile(r"mobile|cell|whatsapp|جوال|موبايل|واتساب", re.IGNORECASE)
 
-_MAX_HEADERS_SHOWN = 25
+# Error messages list at most this many headers, each cut to 40 characters.
+_MAX_HEADERS_LISTED = 25
 
 
 class ColumnMapError(ValueError):
@@ -101,13 +102,13 @@ class PhoneColumn:
 
 @dataclass(frozen=True, slots=True)
 class ColumnMapping:
-    """Which file column became which contact field.
+    """The file columns chosen for each contact field.
 
     Attributes:
         headers: Every header of the file, as written.
         phone: The phone columns in the order they are tried: mobile-labelled columns first,
-            then other phone columns, then address phones (each group in file order). A row
-            whose label column says "Mobile" has that number tried first.
+            then other phone columns, then address phones (each group in file order). In a row
+            whose label cell contains "Mobile", that number is tried first.
         firstname: The first-name column, or None.
         lastname: The last-name column, or None.
         name: The full-name column (split into first and last name when those are empty),
@@ -145,7 +146,7 @@ class ColumnMapping:
         }
 
     def index_of(self, header: str | None) -> int | None:
-        """Return the position of a header of this mapping, or None for None."""
+        """Return the 0-based position of `header` in the file, or None when `header` is None."""
         if header is None:
             return None
         return self.headers.index(header)
@@ -287,9 +288,9 @@ def _detect(headers: tuple[str, ...], normalized: list[str]) -> dict[str, Any]:
 def _resolve(name: str, headers: tuple[str, ...], normalized: list[str], key: str) -> int:
     if name in headers:
         return headers.index(name)
-    wanted = normalize_header(name)
-    if wanted in normalized:
-        return normalized.index(wanted)
+    normalized_name = normalize_header(name)
+    if normalized_name in normalized:
+        return normalized.index(normalized_name)
     raise ColumnMapError(
         f"{key} names column {name!r}, which is not in the file; "
         f"the file's columns are: {_list_headers(headers)}"
@@ -297,7 +298,7 @@ def _resolve(name: str, headers: tuple[str, ...], normalized: list[str], key: st
 
 
 def _list_headers(headers: tuple[str, ...]) -> str:
-    shown = [repr(header[:40]) for header in headers[:_MAX_HEADERS_SHOWN]]
-    if len(headers) > _MAX_HEADERS_SHOWN:
-        shown.append(f"... ({len(headers) - _MAX_HEADERS_SHOWN} more)")
-    return ", ".join(shown) if shown else "(none)"
+    listed = [repr(header[:40]) for header in headers[:_MAX_HEADERS_LISTED]]
+    if len(headers) > _MAX_HEADERS_LISTED:
+        listed.append(f"... ({len(headers) - _MAX_HEADERS_LISTED} more)")
+    return ", ".join(listed) if listed else "(none)"

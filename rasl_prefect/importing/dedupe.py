@@ -19,7 +19,7 @@ class PhoneIndex:
 
     def __init__(self) -> None:
         self._numbers = array("Q", bytes(8 * _INITIAL_SLOTS))
-        # NOTE: "I" holds line numbers up to 4,294,967,295; a longer file raises OverflowError.
+        # NOTE: "I" stores line numbers up to 4,294,967,295. A longer file raises OverflowError.
         self._lines = array("I", bytes(4 * _INITIAL_SLOTS))
         self._mask = _INITIAL_SLOTS - 1
         self._count = 0

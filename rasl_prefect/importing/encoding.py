@@ -33,7 +33,7 @@ class DetectedEncoding:
 
 
 class EncodingNotDetectedError(ValueError):
-    """The sample fits none of the supported encodings; the message says what it looks like."""
+    """The sample fits none of the supported encodings. The message names what it looks like."""
 
 
 def detect_encoding(sample: bytes) -> DetectedEncoding:

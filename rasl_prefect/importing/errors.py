@@ -8,7 +8,8 @@ from rasl_prefect.exceptions import RaslError
 class ContactFileError(RaslError):
     """The contact file cannot be opened, decoded or mapped to contact columns.
 
-    Problems with single rows never raise: they become `RejectedRow` items instead.
+    Problems with single rows become `RejectedRow` items instead, except a row longer than
+    `MAX_RECORD_BYTES` (1 MiB), which stops the read with this error.
 
     Attributes:
         source: The file's path or URL, without any query string or credentials.

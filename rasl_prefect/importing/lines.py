@@ -18,8 +18,8 @@ _OTHER_LINE_BOUNDARIES = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 MAX_RECORD_BYTES = 1 << 20
-"""The longest record (one row, including quoted line breaks) the reader accepts, in bytes,
-rounded up to whole 64 KiB chunks."""
+"""The maximum length of a record (one row, including quoted line breaks) in bytes. The check
+runs per 64 KiB chunk, so a record may exceed it by up to one chunk before the error."""
 
 
 class LineSource:

