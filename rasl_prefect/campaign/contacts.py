@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from rasl_prefect.campaign.repeat import repeat_idempotent
 from rasl_prefect.client import RaslClient
 from rasl_prefect.exceptions import RaslPlanLimitError
 from rasl_prefect.logging import get_logger, mask_phone
@@ -85,7 +86,12 @@ def create_contacts(
         contact_type: `lead`, `customer` or `guest`.
 
     Returns:
-        The ids by E.164 phone, the counts and the reasons of contacts not created.
+        The ids by E.164 phone, the counts and the reasons of contacts not created. After the
+        plan's contact limit is reached, only the contacts that already existed have ids.
+
+    Raises:
+        RaslServerError: Three attempts of the batch request got a 5xx response.
+        RaslOutcomeUnknownError: Three attempts of the batch request got no response.
     """
     result = ContactBatchResult()
     if not contacts:
@@ -99,14 +105,21 @@ def create_contacts(
         for contact in contacts
     ]
 
+    # Skipping existing phones makes the batch safe to repeat: contacts created by an attempt
+    # whose response was lost are skipped by the next attempt and found by phone below.
     try:
-        batch = client.batch_create_contacts(payloads, continue_on_error=True, skip_duplicates=True)
+        batch = repeat_idempotent(
+            lambda: client.batch_create_contacts(
+                payloads, continue_on_error=True, skip_duplicates=True
+            ),
+            description=f"Batch-creating {len(payloads)} contacts",
+        )
     except RaslPlanLimitError as error:
         result.requests += 1
         result.plan_limit_reached = True
-        for contact in contacts:
-            result.failed[contact.phone] = f"plan limit reached: {error.message}"
-        return result
+        return find_existing_contacts(
+            client, contacts, reason=f"plan limit reached: {error.message}", result=result
+        )
     result.requests += 1
 
     for created in batch.created:
@@ -145,6 +158,38 @@ def create_contacts(
         len(result.failed),
         result.requests,
     )
+    return result
+
+
+def find_existing_contacts(
+    client: RaslClient,
+    contacts: Sequence[NewContact],
+    *,
+    reason: str,
+    result: ContactBatchResult | None = None,
+) -> ContactBatchResult:
+    """Find which of `contacts` already exist in RASL, without creating any.
+
+    Used once contacts can no longer be created, such as after the plan's contact limit was
+    reached, so that the contacts that exist are still grouped and messaged.
+
+    Args:
+        client: The RASL client.
+        contacts: The contacts to look up, with distinct phones.
+        reason: Why the others were not created, stored per phone in `failed`.
+        result: A result to add to, such as one that already counts a failed batch request.
+
+    Returns:
+        The ids of the contacts found (counted as existing) and `reason` for the others.
+    """
+    result = result if result is not None else ContactBatchResult()
+    found = find_contact_ids(client, [contact.phone for contact in contacts])
+    result.requests += found.requests
+    result.ids_by_phone.update(found.ids_by_phone)
+    result.existing += len(found.ids_by_phone)
+    for contact in contacts:
+        if contact.phone not in found.ids_by_phone:
+            result.failed[contact.phone] = reason
     return result
 
 

@@ -64,9 +64,13 @@ class SendLedger:
         return f"{LEDGER_PREFIX}/{self.campaign_id}/{message_key[:2]}/{message_key}.{kind}"
 
     def _read(self, path: str) -> bytes | None:
+        # Only a missing record means "not recorded": Prefect's LocalFileSystem raises
+        # ValueError for a missing path and fsspec file systems raise FileNotFoundError. Any
+        # other error (permissions, network) propagates, because reading it as "no record"
+        # would send the message again.
         try:
             content = _call_storage_method(self.storage.read_path, path)
-        except (ValueError, FileNotFoundError, OSError):
+        except (ValueError, FileNotFoundError):
             return None
         return content if isinstance(content, bytes) else None
 

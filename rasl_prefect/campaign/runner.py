@@ -15,6 +15,7 @@ from prefect.artifacts import (
 )
 from prefect.futures import PrefectFuture
 
+from rasl_prefect.campaign.repeat import repeat_idempotent
 from rasl_prefect.campaign.report import CsvImportReport
 from rasl_prefect.campaign.tasks import (
     CampaignSettings,
@@ -33,19 +34,26 @@ CHUNKS_IN_FLIGHT = 2
 def find_or_create_group(client: RaslClient, name: str, *, create: bool = True) -> int | None:
     """Return the id of the group called `name`, creating it when missing and `create` is set.
 
+    A create that got a 5xx response or no response is repeated after searching again, so a group
+    that the lost request created is found instead of created twice.
+
     Returns:
         The group id, or None when the group does not exist and `create` is False.
     """
-    for group in client.iter_groups(search=name):
-        if group.name == name and group.id is not None:
-            return group.id
 
-    if not create:
-        return None
+    def find_or_create() -> int | None:
+        for group in client.iter_groups(search=name):
+            if group.name == name and group.id is not None:
+                return group.id
 
-    group = client.create_group(name)
-    get_logger().info("Created group %s (id %s)", name, group.id)
-    return group.id
+        if not create:
+            return None
+
+        group = client.create_group(name)
+        get_logger().info("Created group %s (id %s)", name, group.id)
+        return group.id
+
+    return repeat_idempotent(find_or_create, description=f"Creating group {name!r}")
 
 
 def run_chunks(
@@ -61,8 +69,8 @@ def run_chunks(
     """Submit one task run per chunk, at most `CHUNKS_IN_FLIGHT` at once, and count the results.
 
     Chunks are read lazily, so memory stays bounded by the chunks in flight whatever the file
-    size. After a chunk reports that the plan's contact limit was reached, later chunks are not
-    created or messaged.
+    size. After a chunk reports that the plan's contact limit was reached, later chunks create
+    no contacts, and only their contacts that already exist are grouped and messaged.
 
     Args:
         chunks: The campaign's chunks, usually from `iter_contact_chunks`.

@@ -18,9 +18,10 @@ from prefect import task
 from prefect.context import TaskRunContext, get_run_context
 from pydantic import BaseModel, Field
 
-from rasl_prefect.campaign.contacts import NewContact, create_contacts
+from rasl_prefect.campaign.contacts import NewContact, create_contacts, find_existing_contacts
 from rasl_prefect.campaign.ledger import SendLedger
 from rasl_prefect.campaign.models import Recipient, SendOutcome
+from rasl_prefect.campaign.repeat import repeat_idempotent
 from rasl_prefect.campaign.report import RejectedRowReport
 from rasl_prefect.campaign.sender import DEFAULT_SEND_CONCURRENCY, TemplateSender
 from rasl_prefect.credentials import RaslCredentials
@@ -135,8 +136,8 @@ def import_contact_chunk(
         credentials: The RASL credentials.
         chunk: The contacts, at most 100.
         settings: The campaign settings.
-        create_contacts: False after the plan's contact limit was reached: contacts are then
-            reported as not created and not messaged.
+        create_contacts: False after the plan's contact limit was reached: contacts that
+            already exist are then grouped and messaged, and the others reported as not created.
 
     Returns:
         The counts and the outcome of every message.
@@ -145,18 +146,14 @@ def import_contact_chunk(
     client = credentials.get_client()
     result = ChunkResult(index=chunk.index)
 
-    if not create_contacts:
-        for contact in chunk.contacts:
-            result.contacts_not_created.append(
-                RejectedRowReport(
-                    line_number=contact.line_number or 0,
-                    reason="not created: the plan's contact limit was reached earlier",
-                    masked_phone=mask_phone(contact.phone),
-                )
-            )
-        return result
-
-    created = create_contacts_for_chunk(credentials, chunk, settings)
+    if create_contacts:
+        created = create_contacts_for_chunk(credentials, chunk, settings)
+    else:
+        created = find_existing_contacts(
+            client,
+            [NewContact(phone=contact.phone) for contact in chunk.contacts],
+            reason="the plan's contact limit was reached earlier",
+        )
     result.contacts_created = created.created
     result.contacts_existing = created.existing
     result.plan_limit_reached = created.plan_limit_reached
@@ -174,8 +171,13 @@ def import_contact_chunk(
     member_ids = [
         created.ids_by_phone[c.phone] for c in chunk.contacts if c.phone in created.ids_by_phone
     ]
-    if settings.group_id is not None and member_ids:
-        change = client.add_contacts_to_group(settings.group_id, member_ids)
+    group_id = settings.group_id
+    if group_id is not None and member_ids:
+        # Adding members is safe to repeat, because RASL skips contacts already in the group.
+        change = repeat_idempotent(
+            lambda: client.add_contacts_to_group(group_id, member_ids),
+            description=f"Adding {len(member_ids)} contacts to group {group_id}",
+        )
         result.contacts_added_to_group = change.contacts_added or 0
 
     recipients = []
