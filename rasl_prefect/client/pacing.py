@@ -4,13 +4,13 @@ The pacer reads `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Re
 response. Within a window it sends only while the lowest `Remaining` seen minus the requests
 still in flight is above zero, so concurrent callers never overshoot. A request in flight that
 the server already counted is counted twice until its response arrives, which errs on the safe
-side. When the window is spent it waits for the reset plus a margin, then sends a single probe
-request to learn the new window before releasing the others. Before any header has arrived, it
-spreads requests evenly over `requests_per_minute`.
+side. When the window is spent it waits for the reset plus a margin, or for one minute after
+the window's first response if that comes sooner, then sends a single probe request to learn
+the new window before releasing the others. Before any header has arrived, it spreads requests
+evenly over `requests_per_minute`.
 
-NOTE: an absolute `X-RateLimit-Reset` is compared with the local wall clock. A local clock
-running ahead of the server's by more than the reset margin sends the probe of each new window
-too early, so that probe gets a 429 and the retry loop waits it out.
+The one-minute bound measures time on the local clock only, so it holds whatever the server's
+clock says. The reset header, by contrast, is compared with the local wall clock.
 
 No maintained library fits: `aiolimiter` and `pyrate-limiter` pace to a fixed local rate and
 cannot resynchronise from the server's headers or account for requests in flight.
@@ -36,8 +36,13 @@ SPACING_MARGIN = 1.01
 POLL_SECONDS = 0.05
 """How often a waiting caller re-checks while other requests are in flight."""
 
-ASSUMED_WINDOW_SECONDS = 60.0
-"""Window length assumed when the server sends `Remaining` without `Reset`."""
+WINDOW_SECONDS = 60.0
+"""The longest window of a requests-per-minute limit.
+
+A window that counted a request received at time T ends by T plus this, whatever the reset
+header says and however the server's clock is set. It is also the window length assumed when
+the server sends `Remaining` without `Reset`.
+"""
 
 
 class RateLimitState:
@@ -66,6 +71,7 @@ class RateLimitState:
         self.in_flight = 0
         self.headers_seen = False
         self.paused_until = 0.0
+        self.window_seen_at: float | None = None
         self.fixed_reset_margin = reset_margin
         self.reset_margin = RESET_MARGIN_SECONDS if reset_margin is None else reset_margin
         self.spacing = 60.0 / requests_per_minute * SPACING_MARGIN if requests_per_minute else 0.0
@@ -85,9 +91,11 @@ class RateLimitState:
         if wall_now < self.paused_until:
             return self.paused_until - wall_now
 
-        if self.reset_at is not None and wall_now >= self.reset_at + self.reset_margin:
+        window_end = self._window_end()
+        if window_end is not None and wall_now >= window_end:
             self.window_remaining = None
             self.reset_at = None
+            self.window_seen_at = None
 
         if self.window_remaining is None:
             if not self.headers_seen:
@@ -102,10 +110,26 @@ class RateLimitState:
             self.in_flight += 1
             return 0.0
 
-        if self.reset_at is not None:
-            until_reset = self.reset_at + self.reset_margin - wall_now
+        if window_end is not None:
+            until_reset = window_end - wall_now
             return min(until_reset, POLL_SECONDS) if self.in_flight else until_reset
         return POLL_SECONDS if self.in_flight else max(self.spacing, 1.0)
+
+    def _window_end(self) -> float | None:
+        """Return when the current window is over for certain, or None when unknown.
+
+        That is the reset plus the margin, or one minute after the first response of the
+        window arrived if that comes sooner: the request behind that response was counted in
+        the window, so the window began before it.
+        """
+        if self.reset_at is None:
+            return None
+        end = self.reset_at + self.reset_margin
+        if self.window_seen_at is not None:
+            # NOTE: this assumes the limit's window is at most one minute long, as the
+            # requests-per-minute limits of RASL tokens are.
+            end = min(end, self.window_seen_at + WINDOW_SECONDS + FRACTIONAL_RESET_MARGIN_SECONDS)
+        return end
 
     def _try_spread(self, monotonic_now: float) -> float:
         if monotonic_now < self._next_start:
@@ -151,7 +175,7 @@ class RateLimitState:
             self.limit = limit
         if reset_at is None and self.reset_at is None:
             # NOTE: without X-RateLimit-Reset the window length is a guess of one minute.
-            reset_at = wall_now + ASSUMED_WINDOW_SECONDS
+            reset_at = wall_now + WINDOW_SECONDS
 
         starts_new_window = self.window_remaining is None or (
             reset_at is not None and self.reset_at is not None and reset_at > self.reset_at + 1.0
@@ -159,6 +183,7 @@ class RateLimitState:
         if starts_new_window:
             self.window_remaining = remaining
             self.reset_at = reset_at if reset_at is not None else self.reset_at
+            self.window_seen_at = wall_now
         else:
             assert self.window_remaining is not None
             self.window_remaining = min(self.window_remaining, remaining)
@@ -171,6 +196,7 @@ class RateLimitState:
         # The window the 429 came from is over by then; a probe reads the next one.
         self.window_remaining = None
         self.reset_at = None
+        self.window_seen_at = None
 
 
 class RateLimitPacer:

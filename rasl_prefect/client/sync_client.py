@@ -92,8 +92,9 @@ class RaslClient(ClientBase):
         clock: A clock with `monotonic()`, `time()` and `sleep()`, for tests.
         reset_margin_seconds: Seconds to wait past `X-RateLimit-Reset` before the next window.
             None waits 1 s past whole-second values, which a server may round down, and
-            0.05 s past values with a fraction. A server known to round the reset up is
-            safe with 0, which uses up to 1.6 percent more of a one-minute limit.
+            0.05 s past values with a fraction. A server known to round the reset up is safe
+            with 0. The client also starts the next window one minute after the first response
+            of the current one when that is sooner, so the margin matters for shorter windows.
 
     Examples:
         ```python
