@@ -5,7 +5,7 @@ response. Within a window it sends only while the lowest `Remaining` seen minus 
 still in flight is above zero, so concurrent callers never overshoot. A request in flight that
 the server already counted is counted twice until its response arrives, which errs on the safe
 side. When the window is spent it waits for the reset plus a margin, or for one minute after
-the window's first response if that comes sooner, then sends a single probe request to learn
+the window's first response if that comes sooner. It then sends a single probe request to learn
 the new window before releasing the others. Before any header has arrived, it spreads requests
 evenly over `requests_per_minute`.
 
@@ -37,7 +37,7 @@ POLL_SECONDS = 0.05
 """How often a waiting caller re-checks while other requests are in flight."""
 
 WINDOW_SECONDS = 60.0
-"""The longest window of a requests-per-minute limit.
+"""The maximum window length of a requests-per-minute limit.
 
 A window that counted a request received at time T ends by T plus this, whatever the reset
 header says and however the server's clock is set. It is also the window length assumed when
