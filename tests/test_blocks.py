@@ -7,17 +7,21 @@ import logging
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from prefect.automations import Automation, EventTrigger, SendNotification
 from prefect.blocks.abstract import NotificationError
 from prefect.blocks.core import Block
+from prefect.events import emit_event
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
 from pydantic import ValidationError
 
+import rasl_prefect
 from rasl_prefect import RaslCredentials, RaslWhatsAppNotification
 
 PHONES = ["+966500000011", "+966500000012"]
@@ -307,3 +311,49 @@ def test_saved_notification_sends(
         loaded.credentials.api_token.get_secret_value() == credentials.api_token.get_secret_value()
     )
     assert [message["message"] for message in outbound_messages(api)] == ["Saved and loaded."]
+
+
+def test_automation_sends_notification(
+    prefect_server: str, credentials: RaslCredentials, api: httpx.Client
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    block_id = RaslWhatsAppNotification(credentials=credentials, to=PHONES[:1]).save(
+        f"rasl-automation-{suffix}", overwrite=True
+    )
+    Automation(
+        name=f"rasl-alert-{suffix}",
+        trigger=EventTrigger(
+            expect={"rasl.test.alert"},
+            match={"prefect.resource.id": f"rasl.test.{suffix}"},
+            posture="Reactive",
+            threshold=1,
+        ),
+        actions=[
+            SendNotification(
+                block_document_id=block_id, subject="Alert", body="{{ event.event }} happened"
+            )
+        ],
+    ).create()
+
+    # The trigger service may load a new automation a moment late, so the event is sent again
+    # (at most 3 times) until a message arrives.
+    messages: list[dict[str, Any]] = []
+    for _ in range(3):
+        emit_event(event="rasl.test.alert", resource={"prefect.resource.id": f"rasl.test.{suffix}"})
+        deadline = time.monotonic() + 20
+        while not messages and time.monotonic() < deadline:
+            time.sleep(0.5)
+            messages = outbound_messages(api)
+        if messages:
+            break
+
+    assert messages
+    assert messages[0]["message"] == "Alert\n\nrasl.test.alert happened"
+
+
+def test_package_exports_blocks() -> None:
+    assert rasl_prefect.RaslCredentials is RaslCredentials
+    assert rasl_prefect.RaslWhatsAppNotification is RaslWhatsAppNotification
+    assert rasl_prefect.__version__ == "0.1.0"
+    for name in rasl_prefect.__all__:
+        assert hasattr(rasl_prefect, name), name
