@@ -6,6 +6,7 @@ from array import array
 
 _INITIAL_SLOTS = 1 << 12
 _EMPTY = 0
+_FIBONACCI_MULTIPLIER = 0x9E3779B97F4A7C15
 
 
 class PhoneIndex:
@@ -40,7 +41,9 @@ class PhoneIndex:
         number = int(phone[1:])
         numbers = self._numbers
         mask = self._mask
-        slot = _slot_of(number, mask)
+        # Fibonacci hashing (inlined: this runs once per row) spreads numbers that differ
+        # only in their last digits.
+        slot = ((number * _FIBONACCI_MULTIPLIER) >> 32) & mask
 
         while True:
             stored = numbers[slot]
@@ -79,5 +82,4 @@ class PhoneIndex:
 
 
 def _slot_of(number: int, mask: int) -> int:
-    # Fibonacci hashing spreads numbers that differ only in their last digits.
-    return ((number * 0x9E3779B97F4A7C15) >> 32) & mask
+    return ((number * _FIBONACCI_MULTIPLIER) >> 32) & mask

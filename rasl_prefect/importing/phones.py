@@ -186,7 +186,7 @@ def choose_phone(cells: Sequence[str], region: str | None) -> tuple[int, PhoneRe
 
 
 def choose_phones(
-    jobs: list[tuple[tuple[str, ...], str | None]],
+    jobs: list[tuple[list[str], str | None]],
 ) -> list[tuple[int, PhoneResult] | None]:
     """Run `choose_phone` on a batch of (cells, region) pairs, the unit of work of a worker."""
     return [choose_phone(cells, region) for cells, region in jobs]

@@ -340,7 +340,7 @@ class ContactFileReader:
                             exhausted = True
                             break
                         payload = [
-                            (tuple(cells[column.index] for column in columns), region)
+                            ([cells[column.index] for column in columns], region)
                             for _, cells, columns, region in batch
                             if not isinstance(cells, RejectedRow)
                         ]

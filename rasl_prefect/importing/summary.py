@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from rasl_prefect.importing.reader import open_contact_rows
 from rasl_prefect.importing.rows import Consent, ContactRow
 
+MAX_DEFAULT_WORKERS = 4
+"""The most worker processes `scan_contact_file` starts when `workers` is not given."""
+
 
 @dataclass(frozen=True, slots=True)
 class ContactFileSummary:
@@ -60,7 +63,7 @@ def scan_contact_file(
     consent_column: str | None = None,
     deduplicate: bool = True,
     require_template_fields: bool = True,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> ContactFileSummary:
     """Read a whole contact file and count outcomes, keeping no rows: a dry run.
 
@@ -77,7 +80,8 @@ def scan_contact_file(
         consent_column: The header of the consent column, overriding detection.
         deduplicate: Reject later rows with a number seen before.
         require_template_fields: Reject rows whose template field cell is empty.
-        workers: Processes that validate phone numbers; see `open_contact_rows`.
+        workers: Processes that validate phone numbers (see `open_contact_rows`). None uses
+            one per CPU, at most `MAX_DEFAULT_WORKERS`.
 
     Returns:
         The counts, the content hash and the time taken.
@@ -85,6 +89,8 @@ def scan_contact_file(
     Raises:
         ContactFileError: As `open_contact_rows` does, also for undecodable bytes found later.
     """
+    if workers is None:
+        workers = min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS)
     started = time.perf_counter()
     consent: Counter[Consent] = Counter()
 
