@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+import phonenumbers
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -146,7 +147,8 @@ def _check_outcome(item: ContactRow | RejectedRow) -> None:
     assert item.phone.startswith("+")
     assert item.phone[1:].isascii()
     assert item.phone[1:].isdigit()
-    assert 8 <= len(item.phone[1:]) <= 15
+    assert 7 <= len(item.phone[1:]) <= 15
+    assert phonenumbers.is_valid_number(phonenumbers.parse(item.phone))
 
 
 def _read_any(path: Path) -> None:
