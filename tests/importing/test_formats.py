@@ -321,3 +321,22 @@ def test_reader_iterates_once(write_file: WriteFile) -> None:
         list(reader)
         with pytest.raises(RuntimeError, match="already iterated"):
             list(reader)
+
+
+def test_utf16_without_bom_override(write_file: WriteFile) -> None:
+    path = write_file(LATIN_TEXT.encode("utf-16-le"))
+
+    with open_contact_rows(path, encoding="utf-16-le") as reader:
+        rows = list(reader)
+
+    assert phones(rows) == ["+966500000011", "+966500000012"]
+
+
+def test_utf8_override_on_bom_file(write_file: WriteFile) -> None:
+    path = write_file(codecs.BOM_UTF8 + LATIN_TEXT.encode("utf-8"))
+
+    with open_contact_rows(path, encoding="utf-8") as reader:
+        assert reader.columns.firstname == "First Name"
+        rows = list(reader)
+
+    assert phones(rows) == ["+966500000011", "+966500000012"]
