@@ -24,6 +24,7 @@ from rasl_prefect.tasks.groups import (
     remove_contacts_from_group,
     update_group,
 )
+from rasl_prefect.tasks.listing import ItemList
 from rasl_prefect.tasks.messages import (
     get_message,
     list_messages,
@@ -42,6 +43,7 @@ from rasl_prefect.tasks.otp import (
 from rasl_prefect.tasks.templates import get_template, list_templates, sync_templates
 
 __all__ = [
+    "ItemList",
     "add_contacts_to_group",
     "batch_create_contacts",
     "batch_delete_contacts",

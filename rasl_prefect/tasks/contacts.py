@@ -18,6 +18,7 @@ from rasl_prefect.models import (
     Page,
 )
 from rasl_prefect.models.pagination import MAX_PER_PAGE
+from rasl_prefect.tasks.listing import ItemList
 from rasl_prefect.tasks.policies import (
     READ_TASK_RETRIES,
     READ_TASK_RETRY_DELAYS_SECONDS,
@@ -43,7 +44,7 @@ def list_contacts(
     search: str | None = None,
     include: list[str] | None = None,
     filter: dict[str, Any] | None = None,
-) -> list[Contact] | Page[Contact]:
+) -> ItemList[Contact] | Page[Contact]:
     """List contacts (`GET /contacts`).
 
     Args:
@@ -58,7 +59,8 @@ def list_contacts(
             `group_id`, exact or with an operator: `{"created_at": {"gte": "2026-01-01"}}`.
 
     Returns:
-        Every contact as a list when `page` is None, else that `Page` with its pagination data.
+        Every contact as an `ItemList` when `page` is None, else that `Page` with its
+        pagination data.
 
     Examples:
         Read every lead from a flow:
@@ -85,7 +87,7 @@ def list_contacts(
         get_logger().info("Read %d contacts on page %d", len(one_page.items), page)
         return one_page
 
-    contacts = list(client.iter_contacts(per_page=per_page, **query))
+    contacts = ItemList[Contact](list(client.iter_contacts(per_page=per_page, **query)))
     get_logger().info("Read %d contacts from every page", len(contacts))
     return contacts
 

@@ -11,6 +11,7 @@ from rasl_prefect.credentials import RaslCredentials
 from rasl_prefect.logging import get_logger
 from rasl_prefect.models import DeleteResult, Group, GroupMembershipChange, Page
 from rasl_prefect.models.pagination import MAX_PER_PAGE
+from rasl_prefect.tasks.listing import ItemList
 from rasl_prefect.tasks.policies import (
     READ_TASK_RETRIES,
     READ_TASK_RETRY_DELAYS_SECONDS,
@@ -35,7 +36,7 @@ def list_groups(
     sort: str | None = None,
     search: str | None = None,
     filter: dict[str, Any] | None = None,
-) -> list[Group] | Page[Group]:
+) -> ItemList[Group] | Page[Group]:
     """List contact groups (`GET /groups`).
 
     Args:
@@ -47,7 +48,8 @@ def list_groups(
         filter: `filter[...]` values, such as `{"name": "VIP"}`.
 
     Returns:
-        Every group as a list when `page` is None, else that `Page` with its pagination data.
+        Every group as an `ItemList` when `page` is None, else that `Page` with its
+        pagination data.
 
     Examples:
         Map group names to ids from a flow:
@@ -74,7 +76,7 @@ def list_groups(
         get_logger().info("Read %d groups on page %d", len(one_page.items), page)
         return one_page
 
-    groups = list(client.iter_groups(per_page=per_page, **query))
+    groups = ItemList[Group](list(client.iter_groups(per_page=per_page, **query)))
     get_logger().info("Read %d groups from every page", len(groups))
     return groups
 

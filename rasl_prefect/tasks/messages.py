@@ -12,6 +12,7 @@ from rasl_prefect.credentials import RaslCredentials
 from rasl_prefect.logging import get_logger, mask_phone
 from rasl_prefect.models import MediaType, Message, Page, SentMessage
 from rasl_prefect.models.pagination import MAX_PER_PAGE
+from rasl_prefect.tasks.listing import ItemList
 from rasl_prefect.tasks.policies import (
     READ_TASK_RETRIES,
     READ_TASK_RETRY_DELAYS_SECONDS,
@@ -387,7 +388,7 @@ def list_messages(
     sort: str | None = None,
     search: str | None = None,
     filter: dict[str, Any] | None = None,
-) -> list[Message] | Page[Message]:
+) -> ItemList[Message] | Page[Message]:
     """List sent and received messages (`GET /messages`).
 
     Args:
@@ -400,7 +401,8 @@ def list_messages(
             on `type`, `status`, `interaction_id` and `direction`.
 
     Returns:
-        Every message as a list when `page` is None, else that `Page` with its pagination data.
+        Every message as an `ItemList` when `page` is None, else that `Page` with its
+        pagination data.
 
     Examples:
         Read the inbound messages from a flow:
@@ -428,7 +430,7 @@ def list_messages(
         get_logger().info("Read %d messages on page %d", len(one_page.items), page)
         return one_page
 
-    messages = list(client.iter_messages(per_page=per_page, **query))
+    messages = ItemList[Message](list(client.iter_messages(per_page=per_page, **query)))
     get_logger().info("Read %d messages from every page", len(messages))
     return messages
 

@@ -17,6 +17,7 @@ from rasl_prefect.models import (
     Page,
 )
 from rasl_prefect.models.pagination import MAX_PER_PAGE
+from rasl_prefect.tasks.listing import ItemList
 from rasl_prefect.tasks.policies import (
     READ_TASK_RETRIES,
     READ_TASK_RETRY_DELAYS_SECONDS,
@@ -303,7 +304,7 @@ def list_authentication_templates(
     sort: str | None = None,
     search: str | None = None,
     filter: dict[str, Any] | None = None,
-) -> list[AuthenticationTemplate] | Page[AuthenticationTemplate]:
+) -> ItemList[AuthenticationTemplate] | Page[AuthenticationTemplate]:
     """List the APPROVED templates of category AUTHENTICATION (`GET /auth/templates`).
 
     Args:
@@ -315,7 +316,8 @@ def list_authentication_templates(
         filter: Filters on `language` and `template_name`, such as `{"language": "en"}`.
 
     Returns:
-        Every template as a list when `page` is None, else that `Page` with its pagination data.
+        Every template as an `ItemList` when `page` is None, else that `Page` with its
+        pagination data.
 
     Examples:
         Find the OTP templates from a flow:
@@ -343,6 +345,8 @@ def list_authentication_templates(
         get_logger().info("Read %d authentication templates on page %d", len(one_page.items), page)
         return one_page
 
-    templates = list(client.iter_authentication_templates(per_page=per_page, **query))
+    templates = ItemList[AuthenticationTemplate](
+        list(client.iter_authentication_templates(per_page=per_page, **query))
+    )
     get_logger().info("Read %d authentication templates from every page", len(templates))
     return templates

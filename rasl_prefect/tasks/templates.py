@@ -11,6 +11,7 @@ from rasl_prefect.credentials import RaslCredentials
 from rasl_prefect.logging import get_logger
 from rasl_prefect.models import Page, Template, TemplateSyncResult
 from rasl_prefect.models.pagination import MAX_PER_PAGE
+from rasl_prefect.tasks.listing import ItemList
 from rasl_prefect.tasks.policies import (
     READ_TASK_RETRIES,
     READ_TASK_RETRY_DELAYS_SECONDS,
@@ -34,7 +35,7 @@ def list_templates(
     sort: str | None = None,
     search: str | None = None,
     filter: dict[str, Any] | None = None,
-) -> list[Template] | Page[Template]:
+) -> ItemList[Template] | Page[Template]:
     """List message templates of every status and category (`GET /templates`).
 
     Args:
@@ -46,7 +47,8 @@ def list_templates(
         filter: `filter[...]` values; the API documents none for this endpoint.
 
     Returns:
-        Every template as a list when `page` is None, else that `Page` with its pagination data.
+        Every template as an `ItemList` when `page` is None, else that `Page` with its
+        pagination data.
 
     Examples:
         Find the approved templates from a flow:
@@ -74,7 +76,7 @@ def list_templates(
         get_logger().info("Read %d templates on page %d", len(one_page.items), page)
         return one_page
 
-    templates = list(client.iter_templates(per_page=per_page, **query))
+    templates = ItemList[Template](list(client.iter_templates(per_page=per_page, **query)))
     get_logger().info("Read %d templates from every page", len(templates))
     return templates
 

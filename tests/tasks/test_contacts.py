@@ -19,6 +19,7 @@ from rasl_prefect.tasks import (
     list_contacts,
     update_contact,
 )
+from rasl_prefect.tasks.listing import ItemList
 
 
 def contact_fields(phone: str, **overrides: Any) -> dict[str, Any]:
@@ -166,7 +167,7 @@ def test_list_contacts_reads_every_page(credentials: RaslCredentials, api: httpx
 
     contacts = list_contacts.fn(credentials, per_page=3)
 
-    assert isinstance(contacts, list)
+    assert isinstance(contacts, ItemList)
     assert len(contacts) == expected
     assert {f"+{contact.phone}" for contact in contacts} >= set(phones)
 
@@ -177,7 +178,7 @@ def test_list_contacts_filters_type(credentials: RaslCredentials) -> None:
 
     customers = list_contacts.fn(credentials, filter={"type": "customer"})
 
-    assert isinstance(customers, list)
+    assert isinstance(customers, ItemList)
     assert [contact.phone for contact in customers] == ["966500000061"]
 
 

@@ -19,6 +19,7 @@ from rasl_prefect.tasks import (
     remove_contacts_from_group,
     update_group,
 )
+from rasl_prefect.tasks.listing import ItemList
 
 
 def make_contacts(api: httpx.Client, count: int) -> list[int]:
@@ -133,7 +134,7 @@ def test_list_groups_reads_every_page(credentials: RaslCredentials) -> None:
 
     groups = list_groups.fn(credentials, per_page=2)
 
-    assert isinstance(groups, list)
+    assert isinstance(groups, ItemList)
     assert sorted(group.name or "" for group in groups) == names
 
 

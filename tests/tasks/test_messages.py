@@ -19,6 +19,7 @@ from rasl_prefect.tasks import (
     send_template_message,
     send_text_message,
 )
+from rasl_prefect.tasks.listing import ItemList
 
 PHONE = "+966500000011"
 ARABIC_TEXT = "مرحبا \u200fسارة\u200f، تم شحن طلبك"
@@ -279,7 +280,7 @@ def test_list_messages_reads_every_page(credentials: RaslCredentials) -> None:
 
     messages = list_messages.fn(credentials, per_page=2)
 
-    assert isinstance(messages, list)
+    assert isinstance(messages, ItemList)
     assert len(messages) == 5
     assert all(isinstance(message, Message) for message in messages)
     assert {message.message for message in messages} == {f"Message {n}" for n in range(5)}
@@ -303,7 +304,7 @@ def test_list_messages_filters_direction(sandbox: Any, credentials: RaslCredenti
 
     inbound = list_messages.fn(credentials, filter={"direction": "inbound"})
 
-    assert isinstance(inbound, list)
+    assert isinstance(inbound, ItemList)
     assert [message.message for message in inbound] == ["Is my order ready?"]
 
 
@@ -311,7 +312,7 @@ def test_get_message_reads_status(sandbox: Any, credentials: RaslCredentials) ->
     sandbox.admin.add_inbound_message(PHONE)
     send_text_message.fn(credentials, phone=PHONE, message="Hello")
     outbound = list_messages.fn(credentials, filter={"direction": "outbound"})
-    assert isinstance(outbound, list)
+    assert isinstance(outbound, ItemList)
     record_id = outbound[0].id
     assert record_id is not None
     sandbox.admin.advance_message_status("read", ids=[record_id])

@@ -16,6 +16,7 @@ from rasl_prefect.tasks import (
     send_otp,
     verify_otp,
 )
+from rasl_prefect.tasks.listing import ItemList
 
 PHONE = "+966500000011"
 CODE = "482913"
@@ -97,7 +98,7 @@ def test_check_otp_status_uses_no_attempt(credentials: RaslCredentials) -> None:
 def test_list_authentication_templates_only(credentials: RaslCredentials) -> None:
     templates = list_authentication_templates.fn(credentials)
 
-    assert isinstance(templates, list)
+    assert isinstance(templates, ItemList)
     assert all(isinstance(template, AuthenticationTemplate) for template in templates)
     assert [template.template_name for template in templates] == ["otp_login"]
 

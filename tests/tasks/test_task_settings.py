@@ -61,7 +61,8 @@ def get_task(name: str) -> Task[..., object]:
 
 def test_every_endpoint_has_task() -> None:
     assert len(ALL_TASKS) == 31
-    assert sorted(tasks.__all__) == sorted(ALL_TASKS)
+    task_names = [name for name in tasks.__all__ if isinstance(getattr(tasks, name), Task)]
+    assert sorted(task_names) == sorted(ALL_TASKS)
 
 
 @pytest.mark.parametrize("name", ALL_TASKS)

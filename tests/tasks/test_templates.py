@@ -9,6 +9,7 @@ from rasl_prefect import RaslCredentials
 from rasl_prefect.exceptions import RaslNotFoundError
 from rasl_prefect.models import Page, Template, TemplateSyncResult
 from rasl_prefect.tasks import get_template, list_templates, sync_templates
+from rasl_prefect.tasks.listing import ItemList
 
 
 def test_list_templates_reads_every_page(credentials: RaslCredentials, api: httpx.Client) -> None:
@@ -16,7 +17,7 @@ def test_list_templates_reads_every_page(credentials: RaslCredentials, api: http
 
     templates = list_templates.fn(credentials, per_page=3)
 
-    assert isinstance(templates, list)
+    assert isinstance(templates, ItemList)
     assert all(isinstance(template, Template) for template in templates)
     assert len(templates) == expected
     assert len({template.id for template in templates}) == expected
@@ -33,14 +34,14 @@ def test_list_templates_one_page(credentials: RaslCredentials) -> None:
 def test_list_templates_search(credentials: RaslCredentials) -> None:
     templates = list_templates.fn(credentials, search="order_conf")
 
-    assert isinstance(templates, list)
+    assert isinstance(templates, ItemList)
     assert {template.language for template in templates} == {"en", "ar"}
     assert {template.template_name for template in templates} == {"order_confirmation"}
 
 
 def test_get_template_by_whatsapp_id(credentials: RaslCredentials) -> None:
     listed = list_templates.fn(credentials, search="welcome_offer")
-    assert isinstance(listed, list)
+    assert isinstance(listed, ItemList)
     template_id = listed[0].template_id
     assert template_id is not None
 
