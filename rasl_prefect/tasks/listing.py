@@ -32,8 +32,8 @@ class ItemList(RootModel[list[ItemT]], Generic[ItemT]):
         return self.root
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # A class such as `ItemList[Contact]` made inside a function cannot be found by name,
-        # so plain pickle (used by process pools) rebuilds it from its item type instead.
+        # Plain pickle finds classes by name, and `ItemList[Contact]` made inside a function has
+        # none, so the copy is rebuilt from its item type. Prefect itself uses cloudpickle.
         item_types = type(self).__pydantic_generic_metadata__["args"]
         return (_rebuild_item_list, (item_types, self.root))
 
