@@ -45,6 +45,7 @@ def test_missing_token_is_401(sandbox: Any) -> None:
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHORIZED"
     assert "X-RateLimit-Limit" not in response.headers
+    assert response.headers["X-Request-Id"] == response.json()["meta"]["request_id"]
 
 
 def test_unknown_token_is_401(sandbox: Any) -> None:
@@ -212,3 +213,16 @@ def test_invalid_json_body_is_422(api: httpx.Client) -> None:
 def test_json_array_body_is_422(api: httpx.Client) -> None:
     response = api.post("/contacts", json=[1, 2])
     assert response.status_code == 422
+
+
+def test_openapi_admin_outside_api(sandbox: Any) -> None:
+    spec = httpx.get(f"{sandbox.root_url}/openapi.json").json()
+    admin_paths = [path for path in spec["paths"] if "_sandbox" in path]
+    assert admin_paths
+    assert all(path.startswith("/_sandbox/") for path in admin_paths)
+
+
+def test_form_encoded_body_accepted(api: httpx.Client) -> None:
+    response = api.post("/messages/text", data={"phone": "+966500000011", "message": "مرحبا"})
+    assert response.status_code == 201
+    assert response.json()["data"]["message"] == "مرحبا"
