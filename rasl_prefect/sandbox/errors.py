@@ -1,4 +1,4 @@
-"""The exception that sandbox handlers raise to answer with a RASL error body."""
+"""The exception that sandbox handlers raise to return a RASL error body."""
 
 from __future__ import annotations
 

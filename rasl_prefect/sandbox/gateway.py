@@ -6,7 +6,7 @@ It runs before FastAPI on every `/api/v2` request, in this order:
    or expired; 401 responses carry no rate-limit headers because no token is known);
 3. a 429 burst fault returns 429 without touching the window;
 4. the token's fixed window counts the request (429 past the limit, not counted);
-5. `error_500`/`error_503` faults answer instead of the route (the request was counted);
+5. `error_500`/`error_503` faults respond in place of the route (the request was counted);
 6. the route runs; a `drop_after_commit` fault keeps its effect but closes the connection
    instead of sending the response.
 Every response gets `X-Request-Id`, and every response to a known token gets the
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 import uuid
@@ -119,7 +120,7 @@ class SandboxGateway:
         if faults is not None and faults.take_burst_429():
             decision = None
             retry_after = max(1, int(window_seconds))
-            headers += self._rate_headers(token["rpm"], 0, int(time.time() + window_seconds))
+            headers += self._rate_headers(token["rpm"], 0, math.ceil(time.time() + window_seconds))
         else:
             decision = self.limiter.check(token["id"], token["rpm"], window_seconds)
             retry_after = decision.retry_after_seconds
