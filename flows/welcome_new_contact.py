@@ -14,7 +14,6 @@ from prefect import flow
 from pydantic import Field
 
 from rasl_prefect import RaslCredentials
-from rasl_prefect.campaign.ledger import check_campaign_id
 from rasl_prefect.campaign.models import Recipient
 from rasl_prefect.campaign.single import NotificationResult, send_template_once
 from rasl_prefect.exceptions import RaslError
@@ -73,7 +72,6 @@ def welcome_new_contact(
     """
     logger = get_logger()
     campaign_id = welcome_campaign_id(contact_id, str(tenant_id or ""))
-    check_campaign_id(campaign_id)
 
     normalized = normalize_phone(contact_phone(phone or ""))
     if normalized.e164 is None:

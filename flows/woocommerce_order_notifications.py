@@ -18,7 +18,6 @@ from prefect import flow
 from pydantic import Field
 
 from rasl_prefect import RaslCredentials
-from rasl_prefect.campaign.ledger import check_campaign_id
 from rasl_prefect.campaign.models import Recipient
 from rasl_prefect.campaign.single import NotificationResult, send_template_once
 from rasl_prefect.exceptions import RaslError
@@ -134,7 +133,7 @@ def woocommerce_order_notifications(
 
     Raises:
         RaslError: The send failed, or an earlier run stopped while sending it (`unknown`).
-        ValueError: The status or store cannot form a ledger campaign id.
+        ValueError: The status is not a WooCommerce status slug.
     """
     logger = get_logger()
 
@@ -146,7 +145,6 @@ def woocommerce_order_notifications(
         )
     statuses = {normalize_status(item) for item in (notify_statuses or DEFAULT_NOTIFY_STATUSES)}
     campaign_id = order_campaign_id(store, order_id, order_status)
-    check_campaign_id(campaign_id)
 
     if order_status not in statuses:
         reason = f"status {order_status!r} is not in notify_statuses {sorted(statuses)}"
