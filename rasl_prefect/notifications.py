@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # NOTE: async_dispatch is private Prefect API (added in 3.1.3); Prefect's own notification
 # blocks and prefect-slack use it, but a Prefect release may move it without notice.
@@ -142,11 +142,12 @@ class RaslWhatsAppNotification(NotificationBlock):
         Raises:
             NotificationError: Inside `raise_on_failure()`, when a send to any recipient failed.
         """
+        fields = self._message_fields(body, subject)
         failures: list[str] = []
         async with self.credentials.get_async_client() as client:
             for phone in self.to:
                 try:
-                    sent = await self._asend(client, phone, body, subject)
+                    sent = await self._asend(client, phone, fields)
                 except RaslError as error:
                     failures.append(self._record_failure(phone, error))
                     continue
@@ -167,38 +168,39 @@ class RaslWhatsAppNotification(NotificationBlock):
         Raises:
             NotificationError: Inside `raise_on_failure()`, when a send to any recipient failed.
         """
+        fields = self._message_fields(body, subject)
         failures: list[str] = []
         client = self.credentials.get_client()
         for phone in self.to:
             try:
-                sent = self._send(client, phone, body, subject)
+                sent = self._send(client, phone, fields)
             except RaslError as error:
                 failures.append(self._record_failure(phone, error))
                 continue
             self._record_success(phone, sent)
         self._finish(failures)
 
-    def _send(self, client: RaslClient, phone: str, body: str, subject: str | None) -> SentMessage:
+    def _message_fields(self, body: str, subject: str | None) -> dict[str, Any]:
+        """Build the send arguments shared by every recipient: a text, or a template's fields."""
         if self.template_name is None:
-            return client.send_text_message(phone=phone, message=self._text(body, subject))
-        return client.send_template_message(
-            phone=phone,
-            template_name=self.template_name,
-            language=self.language,
-            parameters=self._template_fields(body, subject),
-        )
+            return {"message": self._text(body, subject)}
+        return {
+            "template_name": self.template_name,
+            "language": self.language,
+            "parameters": self._template_fields(body, subject),
+        }
+
+    def _send(self, client: RaslClient, phone: str, fields: dict[str, Any]) -> SentMessage:
+        if self.template_name is None:
+            return client.send_text_message(phone=phone, **fields)
+        return client.send_template_message(phone=phone, **fields)
 
     async def _asend(
-        self, client: AsyncRaslClient, phone: str, body: str, subject: str | None
+        self, client: AsyncRaslClient, phone: str, fields: dict[str, Any]
     ) -> SentMessage:
         if self.template_name is None:
-            return await client.send_text_message(phone=phone, message=self._text(body, subject))
-        return await client.send_template_message(
-            phone=phone,
-            template_name=self.template_name,
-            language=self.language,
-            parameters=self._template_fields(body, subject),
-        )
+            return await client.send_text_message(phone=phone, **fields)
+        return await client.send_template_message(phone=phone, **fields)
 
     def _text(self, body: str, subject: str | None) -> str:
         text = f"{subject}\n\n{body}" if subject else body

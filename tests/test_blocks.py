@@ -112,14 +112,20 @@ def test_notify_without_subject(credentials: RaslCredentials, api: httpx.Client)
     ]
 
 
-def test_notify_cuts_long_text(credentials: RaslCredentials, api: httpx.Client) -> None:
-    block = RaslWhatsAppNotification(credentials=credentials, to=PHONES[:1])
+def test_notify_cuts_long_text(
+    credentials: RaslCredentials, api: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    block = RaslWhatsAppNotification(credentials=credentials, to=PHONES)
 
-    block.notify("x" * 5000)
+    with caplog.at_level(logging.WARNING):
+        block.notify("x" * 5000)
 
-    (message,) = outbound_messages(api)
-    assert len(message["message"]) == 4096
-    assert message["message"].endswith("…")
+    messages = outbound_messages(api)
+    assert [len(message["message"]) for message in messages] == [4096, 4096]
+    assert all(message["message"].endswith("…") for message in messages)
+    warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "5000 characters" in warnings[0].getMessage()
 
 
 def test_notify_fills_template(credentials: RaslCredentials, api: httpx.Client) -> None:
