@@ -2,13 +2,15 @@
 
 Run with `python -m rasl_prefect.sandbox.benchmark [--requests N] [--max-seconds S]`. It starts
 `rasl-prefect sandbox` on a free 127.0.0.1 port, sends at most N requests (default 3000) or
-stops after S seconds (default 30) with one keep-alive `httpx.Client`, prints the rate and stops
-the server. Client and server share the machine's cores.
+stops after S seconds (default 30) over keep-alive connections (`--concurrency 1`: one
+`httpx.Client`; more: one `httpx.AsyncClient` with that many requests in flight), prints the rate
+and the CPU time per request, and stops the server. Client and server share the machine's cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import secrets
 import subprocess
@@ -65,40 +67,83 @@ def sandbox_process(token: str) -> Iterator[tuple[str, int]]:
         process.wait(timeout=10)
 
 
-def measure(requests: int, max_seconds: float) -> tuple[int, float, float]:
+SEND_TEMPLATE_BODY = {
+    "phone": "+966500000011",
+    "template_name": "order_confirmation",
+    "language": "ar",
+    "field_1": "سارة",
+    "field_2": "A-1001",
+    "field_3": "120 SAR",
+}
+
+
+def _check(response: httpx.Response) -> None:
+    if response.status_code != 201:
+        raise RuntimeError(
+            f"Send Template failed with HTTP {response.status_code}: {response.text}"
+        )
+
+
+def send_sequentially(
+    base_url: str, headers: dict[str, str], requests: int, deadline: float
+) -> int:
+    """Send one request after another on one keep-alive connection; return how many were sent."""
+    sent = 0
+    with httpx.Client(base_url=base_url, headers=headers, timeout=10) as client:
+        while sent < requests and time.perf_counter() < deadline:
+            _check(client.post("/messages/template", json=SEND_TEMPLATE_BODY))
+            sent += 1
+    return sent
+
+
+async def send_concurrently(
+    base_url: str, headers: dict[str, str], requests: int, deadline: float, concurrency: int
+) -> int:
+    """Send from `concurrency` tasks sharing one `AsyncClient`; return how many were sent."""
+    sent = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, timeout=10, limits=limits
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal sent
+            while sent < requests and time.perf_counter() < deadline:
+                sent += 1
+                _check(await client.post("/messages/template", json=SEND_TEMPLATE_BODY))
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return sent
+
+
+def measure(requests: int, max_seconds: float, concurrency: int) -> tuple[int, float, float, float]:
     """Send up to `requests` Send Template requests in `max_seconds`.
 
     Returns:
-        The requests sent, the wall-clock seconds and the server's CPU seconds for them.
+        The requests sent, the wall-clock seconds, and the server's and the client's CPU
+        seconds for them.
     """
     token = "sbx_benchmark_" + secrets.token_hex(8)
     with sandbox_process(token) as (base_url, pid):
         headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=base_url, headers=headers, timeout=10) as client:
-            body = {
-                "phone": "+966500000011",
-                "template_name": "order_confirmation",
-                "language": "ar",
-                "field_1": "سارة",
-                "field_2": "A-1001",
-                "field_3": "120 SAR",
-            }
-            # One warm-up request creates the contact and the chat.
-            client.post("/messages/template", json=body).raise_for_status()
+        # One warm-up request creates the contact and the chat.
+        _check(
+            httpx.post(f"{base_url}/messages/template", json=SEND_TEMPLATE_BODY, headers=headers)
+        )
 
-            sent = 0
-            cpu_before = process_cpu_seconds(pid)
-            started = time.perf_counter()
-            deadline = started + max_seconds
-            while sent < requests and time.perf_counter() < deadline:
-                response = client.post("/messages/template", json=body)
-                if response.status_code != 201:
-                    raise RuntimeError(
-                        f"Send Template failed with HTTP {response.status_code}: {response.text}"
-                    )
-                sent += 1
-            seconds = time.perf_counter() - started
-            return sent, seconds, process_cpu_seconds(pid) - cpu_before
+        cpu_before = process_cpu_seconds(pid)
+        client_cpu_before = time.process_time()
+        started = time.perf_counter()
+        deadline = started + max_seconds
+        if concurrency == 1:
+            sent = send_sequentially(base_url, headers, requests, deadline)
+        else:
+            sent = asyncio.run(
+                send_concurrently(base_url, headers, requests, deadline, concurrency)
+            )
+        seconds = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu_before
+        return sent, seconds, process_cpu_seconds(pid) - cpu_before, client_cpu
 
 
 def main() -> None:
@@ -106,19 +151,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=3000, help="Maximum requests to send.")
     parser.add_argument("--max-seconds", type=float, default=30.0, help="Maximum seconds to run.")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="Requests in flight: 1 uses a sync httpx.Client, more an httpx.AsyncClient.",
+    )
     args = parser.parse_args()
 
-    sent, seconds, server_cpu = measure(args.requests, args.max_seconds)
+    sent, seconds, server_cpu, client_cpu = measure(
+        args.requests, args.max_seconds, args.concurrency
+    )
     load = os.getloadavg()[0]
     print(
         f"{sent} Send Template requests in {seconds:.2f} s: {sent / seconds:.0f} requests/s "
-        f"(one keep-alive client, {os.cpu_count()} CPUs, load average {load:.1f})"
+        f"(keep-alive, concurrency {args.concurrency}, {os.cpu_count()} CPUs, "
+        f"load average {load:.1f})"
     )
-    per_request_ms = server_cpu * 1000 / sent
+    server_ms = server_cpu * 1000 / sent
+    client_ms = client_cpu * 1000 / sent
     print(
-        f"server CPU {per_request_ms:.2f} ms per request: about {1000 / per_request_ms:.0f} "
+        f"server CPU {server_ms:.2f} ms per request: about {1000 / server_ms:.0f} "
         "requests/s if the server had one core to itself"
     )
+    print(f"client CPU {client_ms:.2f} ms per request")
 
 
 if __name__ == "__main__":
