@@ -236,6 +236,7 @@ def test_state_file_survives_restart(tmp_path: Path) -> None:
         ]
         httpx.post(f"{first.base_url}/groups", json={"name": "VIP"}, headers=headers)
         first.admin.update_plan(limits={"contacts": 7})
+        created_token = first.admin.create_token(name="kept", scopes=["account:read"])["token"]
     with run_sandbox(state_path=state_path, token="sbx_second") as second:
         headers = {"X-API-Key": "sbx_second"}
         contacts = httpx.get(f"{second.base_url}/contacts", headers=headers).json()
@@ -248,12 +249,23 @@ def test_state_file_survives_restart(tmp_path: Path) -> None:
         old_token = httpx.get(f"{second.base_url}/account", headers={"X-API-Key": "sbx_first"})
         usage = httpx.get(f"{second.base_url}/account/usage", headers=headers).json()["data"]
         groups = httpx.get(f"{second.base_url}/groups", headers=headers).json()["meta"]["total"]
+        kept = httpx.get(f"{second.base_url}/account", headers={"X-API-Key": created_token})
     assert [contact["id"] for contact in contacts["data"]] == [created["id"]]
     assert duplicate.status_code == 422
     assert other["id"] == created["id"] + 1
     assert old_token.status_code == 401
     assert usage["contacts"]["limit"] == 7
     assert groups == 1
+    assert kept.status_code == 200
+
+
+def test_state_file_has_no_token_values(tmp_path: Path) -> None:
+    state_path = tmp_path / "sandbox.sqlite"
+    with run_sandbox(state_path=str(state_path), token="sbx_secret_value_7f3a") as sandbox:
+        created = sandbox.admin.create_token(name="other")["token"]
+    stored = b"".join(path.read_bytes() for path in tmp_path.iterdir())
+    assert b"sbx_secret_value_7f3a" not in stored
+    assert created.encode() not in stored
 
 
 def test_cli_skips_missing_subcommand(monkeypatch: pytest.MonkeyPatch) -> None:
