@@ -76,7 +76,10 @@ class RaslCredentials(CredentialsBlock):
     scopes: list[str] = Field(
         default_factory=list,
         title="Scopes",
-        description="The scopes the token was created with, such as `messages:send`; empty means unknown.",
+        description=(
+            "The scopes the token was created with, such as `messages:send`; "
+            "empty means unknown."
+        ),
     )
     timeout_seconds: float = Field(
         default=30.0,
@@ -94,7 +97,9 @@ class RaslCredentials(CredentialsBlock):
         default=120.0,
         ge=0,
         title="Maximum retry wait (seconds)",
-        description="Total seconds one request may wait between retries before the error is raised.",
+        description=(
+            "Total seconds one request may wait between retries before the error is raised."
+        ),
     )
     concurrency_limit_name: str | None = Field(
         default=None,

@@ -9,6 +9,6 @@ export DO_NOT_TRACK=1
 
 bash scripts/bootstrap.sh
 
-.venv/bin/ruff check rasl_prefect flows blocks bench tests
+.venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"
