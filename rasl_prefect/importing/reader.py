@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import itertools
 import multiprocessing
 import os
@@ -331,7 +332,12 @@ class ContactFileReader:
         in_flight: deque[tuple[list[_Job], Future[list[tuple[int, PhoneResult] | None]]]]
         in_flight = deque()
         exhausted = False
-        with ProcessPoolExecutor(max_workers=self._workers, mp_context=context) as pool:
+        # A worker inherits every object of this process (Prefect included). gc.freeze keeps
+        # the garbage collector from traversing them on each full collection, which made
+        # unpickling a batch about 15 times slower in a measured run.
+        with ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=context, initializer=gc.freeze
+        ) as pool:
             try:
                 while True:
                     while not exhausted and len(in_flight) < self._workers * 2:
