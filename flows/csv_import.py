@@ -1,7 +1,7 @@
 """Import a contacts export into RASL, group the contacts and send them a template, exactly once.
 
-Run it on the local sandbox with `python flows/csv_import.py --demo`, or deploy it from
-`prefect.yaml`.
+Run it on the local sandbox with `python flows/demo_csv_import.py`, which imports the demo
+contacts file and checks the report against the sandbox.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from rasl_prefect.campaign import (
     publish_report,
     run_chunks,
 )
+from rasl_prefect.campaign.ledger import check_campaign_id
 from rasl_prefect.campaign.planning import check_shard
 from rasl_prefect.campaign.runner import CHUNKS_IN_FLIGHT
 from rasl_prefect.importing import open_contact_rows
@@ -112,6 +113,7 @@ def csv_import(
     campaign = campaign_id or derive_campaign_id(
         file_hash, template_name, language, group_name, *fields
     )
+    check_campaign_id(campaign)
 
     reader = open_contact_rows(
         source,

@@ -41,6 +41,20 @@ def _call_storage_method(method: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
+def check_campaign_id(campaign_id: str) -> None:
+    """Raise ValueError unless `campaign_id` can be one folder name of the ledger's paths.
+
+    Letters and digits of any script, `-`, `_` and `.` are allowed, without a leading `.`, so
+    the id can neither leave the ledger's folder nor hide in it.
+    """
+    allowed = all(character.isalnum() or character in "-_." for character in campaign_id)
+    if not campaign_id or campaign_id.startswith(".") or not allowed:
+        raise ValueError(
+            f"campaign_id {campaign_id!r} is invalid: use letters, digits, '-', '_' or '.', "
+            "not starting with '.'."
+        )
+
+
 class SendLedger:
     """Intent and outcome records of one campaign's messages.
 
@@ -50,11 +64,7 @@ class SendLedger:
     """
 
     def __init__(self, campaign_id: str, storage: WritableFileSystem | None = None) -> None:
-        if not campaign_id or "/" in campaign_id or campaign_id.startswith("."):
-            raise ValueError(
-                f"campaign_id {campaign_id!r} is invalid: use letters, digits, '-' or '_', "
-                "without '/' and not starting with '.'."
-            )
+        check_campaign_id(campaign_id)
         self.campaign_id = campaign_id
         if storage is None:
             storage = _call_storage_method(get_default_result_storage)

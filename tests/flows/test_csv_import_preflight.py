@@ -72,6 +72,12 @@ PREFLIGHT_CASES = [
         id="unknown-merge-field",
     ),
     pytest.param(
+        {"campaign_id": "../other-campaign"},
+        ValueError,
+        "campaign_id '../other-campaign' is invalid",
+        id="campaign-id-with-path",
+    ),
+    pytest.param(
         {"template_fields": ["Loyalty Tier"]},
         ContactFileError,
         "'Loyalty Tier', which is not in the file",

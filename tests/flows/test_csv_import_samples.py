@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from rasl_prefect import RaslCredentials
+from rasl_prefect.importing import ContactRow, open_contact_rows
 from tests.flows.csv_import_support import (
     DATA_DIR,
     QUIRKS_DIR,
@@ -247,3 +248,19 @@ def test_shopify_export_messages_consented_only(
     assert report.messages_not_consented == 2
     texts = [message["message"] for message in template_messages(api)]
     assert texts == [WELCOME_TEXT.format("نورة")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the importing package reads the RFC 3966 extension ';ext=' as a second number",
+)
+def test_rfc3966_extension_noted_as_extension(tmp_path: Path) -> None:
+    path = tmp_path / "extension.csv"
+    path.write_text("First Name,Phone\nNada,+966500001143;ext=9\n", encoding="utf-8")
+
+    with open_contact_rows(path) as reader:
+        rows = list(reader)
+
+    assert isinstance(rows[0], ContactRow)
+    assert rows[0].phone == "+966500001143"
+    assert rows[0].notes == ("extension dropped",)
