@@ -6,6 +6,7 @@ import copy
 import hashlib
 import secrets
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,9 @@ MESSAGE_DETAIL_FIELDS = MESSAGE_LIST_FIELDS + (
 """Fields of Get Message: the list fields plus the detail fields."""
 
 GROUP_FIELDS = ("id", "name", "created_at", "updated_at")
+
+MAX_SENT_OTPS = 10_000
+"""OTP codes kept for the admin API; older ones are dropped."""
 
 EventHook = Callable[[str, str, dict[str, Any], "dict[str, Any] | None"], None]
 """Called with (resource type, action, current record, previous record) after a CRM change."""
@@ -141,7 +145,7 @@ class SandboxState:
         self.email_index: dict[str, int] = {}
         self.otp_verify_hits: dict[str, list[float]] = {}
         self.otp_resend_hits: dict[str, list[float]] = {}
-        self.sent_otps: list[dict[str, Any]] = []
+        self.sent_otps: deque[dict[str, Any]] = deque(maxlen=MAX_SENT_OTPS)
         self.media: dict[str, tuple[bytes, str]] = {}
         self.seeded_token = ""
 

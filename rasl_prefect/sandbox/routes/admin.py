@@ -267,7 +267,7 @@ async def otp_codes(request: Request) -> Response:
     """Return every OTP code sent, newest last; `phone` filters by phone."""
     state = get_state(request)
     phone = request.query_params.get("phone")
-    codes = state.sent_otps
+    codes = list(state.sent_otps)
     if phone:
         cleaned = clean_phone(phone)
         codes = [entry for entry in codes if entry["phone"] == cleaned]

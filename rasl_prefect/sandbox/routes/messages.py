@@ -254,6 +254,8 @@ async def _store_upload(
             f"got {len(content) // 1024}.",
         )
     key = secrets.token_hex(8)
+    # NOTE: uploads stay in memory until the next reset or restart, so a long run of large
+    # uploads grows the process; they are never written to the state file.
     state.media[key] = (content, upload.content_type or "application/octet-stream")
     return str(request.base_url).rstrip("/") + f"/_sandbox/media/{key}/{filename}"
 
