@@ -31,6 +31,10 @@ _CONSENT_NO = frozenset(
 )  # fmt: skip
 
 
+# First words that begin a two-word Arabic first name, such as "عبد الله" or "أبو بكر".
+_COMPOUND_NAME_PREFIXES = frozenset({"عبد", "أبو", "ابو"})
+
+
 @dataclass(frozen=True, slots=True)
 class NormalizedValue:
     """A template parameter value after normalisation.
@@ -118,15 +122,19 @@ def parse_consent(value: str) -> Consent:
 def split_full_name(full_name: str) -> tuple[str, str]:
     """Split a full name into a first name and the rest, at the first run of whitespace.
 
+    Arabic compound first names written as two words ("عبد الله", "أبو بكر") stay together.
+
     Args:
         full_name: A name such as "Sara Al Otaibi" or "سارة العتيبي".
 
     Returns:
-        The first word and the remaining words, such as ("Sara", "Al Otaibi").
+        The first name and the remaining words, such as ("Sara", "Al Otaibi").
     """
-    parts = full_name.split(None, 1)
+    parts = full_name.split()
     if not parts:
         return "", ""
-    if len(parts) == 1:
-        return parts[0], ""
-    return parts[0], parts[1]
+
+    first_word_count = 2 if parts[0] in _COMPOUND_NAME_PREFIXES and len(parts) > 2 else 1
+    first = " ".join(parts[:first_word_count])
+    rest = " ".join(parts[first_word_count:])
+    return first, rest

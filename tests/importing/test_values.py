@@ -96,6 +96,10 @@ def test_parse_consent_values(value: str, expected: Consent) -> None:
         ("Sara Al Otaibi", ("Sara", "Al Otaibi")),
         ("سارة العتيبي", ("سارة", "العتيبي")),
         ("Madonna", ("Madonna", "")),
+        ("عبد الله العتيبي", ("عبد الله", "العتيبي")),
+        ("أبو بكر الصديق", ("أبو بكر", "الصديق")),
+        ("عبد الله", ("عبد", "الله")),
+        ("Sara  Al\tOtaibi", ("Sara", "Al Otaibi")),
         ("  ", ("", "")),
     ],
 )
