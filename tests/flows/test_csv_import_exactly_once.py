@@ -202,7 +202,7 @@ def test_flow_retry_sends_no_duplicates(
     result_storage: Path,
     tmp_path: Path,
 ) -> None:
-    phones = write_contacts_file(tmp_path / "contacts.csv", 50)
+    phones = write_contacts_file(tmp_path / "contacts.csv", 80)
     stop = threading.Event()
     saboteur = threading.Thread(target=fail_group_adds_for_a_while, args=(sandbox, 10, stop))
     saboteur.start()
