@@ -90,8 +90,8 @@ def create_contacts(
         plan's contact limit is reached, only the contacts that already existed have ids.
 
     Raises:
-        RaslServerError: Three attempts of the batch request got a 5xx response.
-        RaslOutcomeUnknownError: Three attempts of the batch request got no response.
+        RaslServerError: The last attempt of the batch request got a 5xx response.
+        RaslOutcomeUnknownError: The last attempt of the batch request got no response.
     """
     result = ContactBatchResult()
     if not contacts:
@@ -107,6 +107,7 @@ def create_contacts(
 
     # Skipping existing phones makes the batch safe to repeat: contacts created by an attempt
     # whose response was lost are skipped by the next attempt and found by phone below.
+    # NOTE: such contacts are then counted as existing, not created.
     try:
         batch = repeat_idempotent(
             lambda: client.batch_create_contacts(

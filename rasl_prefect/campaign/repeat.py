@@ -11,7 +11,7 @@ from rasl_prefect.logging import get_logger
 
 T = TypeVar("T")
 
-REPEAT_ATTEMPTS = 3
+REPEAT_ATTEMPTS = 5
 """Attempts of one idempotent POST before its error is raised."""
 
 REPEAT_WAIT_SECONDS = 0.5

@@ -21,6 +21,7 @@ import pytest
 from flows.csv_import import csv_import
 from rasl_prefect import RaslCredentials
 from rasl_prefect.campaign import Recipient, SendLedger, TemplateSender
+from rasl_prefect.campaign.repeat import REPEAT_ATTEMPTS
 from tests.flows.csv_import_support import (
     IMPORT_SOURCE_ID,
     NEW_STATUS_ID,
@@ -175,8 +176,8 @@ def test_kill_mid_send_then_rerun(
 def fail_group_adds_for_a_while(sandbox: Any, after_messages: int, stop: threading.Event) -> None:
     """Fail group adds with 500s once the sandbox stored `after_messages` messages.
 
-    A chunk repeats a failed group add twice and then fails, which fails the flow run. The
-    fault is cleared once 3 or more 500s were returned and none for 1.5 seconds, which is
+    A chunk makes `REPEAT_ATTEMPTS` attempts of a group add and then fails, which fails the flow
+    run. The fault is cleared once that many 500s were returned and none for 2.5 seconds, which is
     longer than the chunk's waits between its attempts and shorter than the flow's retry delay.
     """
     while not stop.is_set() and sandbox_message_count(sandbox) < after_messages:
@@ -189,7 +190,7 @@ def fail_group_adds_for_a_while(sandbox: Any, after_messages: int, stop: threadi
         count = sandbox.admin.faults().get("injected", {}).get("error_500", 0)
         if count != injected:
             injected, unchanged_since = count, time.monotonic()
-        elif injected >= 3 and time.monotonic() - unchanged_since > 1.5:
+        elif injected >= REPEAT_ATTEMPTS and time.monotonic() - unchanged_since > 2.5:
             break
         time.sleep(0.05)
     sandbox.admin.clear_faults()
@@ -207,7 +208,7 @@ def test_flow_retry_sends_no_duplicates(
     saboteur = threading.Thread(target=fail_group_adds_for_a_while, args=(sandbox, 10, stop))
     saboteur.start()
     try:
-        report = csv_import.with_options(retries=1, retry_delay_seconds=3)(
+        report = csv_import.with_options(retries=1, retry_delay_seconds=4)(
             source=str(tmp_path / "contacts.csv"),
             credentials=credentials,
             group_name="Retried campaign",
@@ -221,7 +222,7 @@ def test_flow_retry_sends_no_duplicates(
         stop.set()
         saboteur.join(timeout=30)
 
-    assert sandbox.admin.faults()["injected"]["error_500"] >= 3
+    assert sandbox.admin.faults()["injected"]["error_500"] >= REPEAT_ATTEMPTS
     messaged = Counter(messaged_phones(sandbox))
     assert set(messaged) == set(phones)
     assert max(messaged.values()) == 1
