@@ -89,8 +89,6 @@ def generate_code(length: int) -> str:
 @flow(
     name="otp-verification",
     description="Send a one-time code over WhatsApp, wait for the user to type it, verify it.",
-    persist_result=True,
-    result_serializer="json",
 )
 def otp_verification(
     credentials: RaslCredentials,
