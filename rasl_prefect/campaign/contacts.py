@@ -65,6 +65,19 @@ def _contact_payload(
     return payload
 
 
+def _describe_item_errors(errors: Any) -> str:
+    # RASL gives the errors of a batch item as {"field": ["message", ...]}, like a 422 response.
+    if not errors:
+        return "rejected by RASL"
+    if not isinstance(errors, dict):
+        return str(errors)
+    parts = []
+    for field, messages in errors.items():
+        listed = messages if isinstance(messages, list) else [messages]
+        parts.append(f"{field}: {' '.join(str(message) for message in listed)}")
+    return ", ".join(parts)
+
+
 def create_contacts(
     client: RaslClient,
     contacts: Sequence[NewContact],
@@ -134,7 +147,7 @@ def create_contacts(
         if index is None or not 0 <= index < len(contacts):
             continue
         contact = contacts[index]
-        reason = problem.reason or str(problem.errors or "rejected by RASL")
+        reason = problem.reason or _describe_item_errors(problem.errors)
         if "limit" in reason.lower():
             result.plan_limit_reached = True
         result.failed[contact.phone] = str(reason)

@@ -250,6 +250,24 @@ def test_shopify_export_messages_consented_only(
     assert texts == [WELCOME_TEXT.format("نورة")]
 
 
+def test_shared_email_contact_reported(
+    credentials: RaslCredentials, api: httpx.Client, result_storage: Path
+) -> None:
+    report = run_import(credentials, QUIRKS_DIR / "shared_email.csv")
+
+    contacts = contacts_by_phone(api)
+    assert set(contacts) == {"+966500001161", "+966500001163"}
+    assert report.contacts_created == 2
+    assert report.contacts_failed == 1
+    assert report.messages_sent == 2
+    assert len(template_messages(api)) == 2
+    assert [row.line_number for row in report.rejected_rows] == [3]
+    assert report.rejected_rows[0].masked_phone == "***1162"
+    assert report.rejected_rows[0].reason == (
+        "contact not created: email: The email appears earlier in this batch."
+    )
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="the importing package reads the RFC 3966 extension ';ext=' as a second number",
