@@ -5,8 +5,9 @@ event. The `welcome-new-contact` deployment in `prefect.yaml` runs this flow for
 through a deployment trigger, with the contact's id, phone and first name from the event.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`, as in the order flow: with it, runs of that flow served
+# by `flow.serve` (Prefect 3.9.1) failed parameter validation, because the run process could not
+# resolve `Annotated` in the string annotations.
 import re
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from rasl_prefect.campaign.single import NotificationResult, send_template_once
 from rasl_prefect.exceptions import RaslError
 from rasl_prefect.importing.phones import normalize_phone
 from rasl_prefect.logging import get_logger, mask_phone
+from rasl_prefect.tasks.policies import require_scopes
 
 # RASL stores and sends phones as digits only, with the country code and without `+`.
 RASL_PHONE_PATTERN = re.compile(r"[1-9][0-9]{6,14}")
@@ -55,7 +57,8 @@ def welcome_new_contact(
 
     Args:
         contact_id: The RASL contact id (`data.resource.id` of the webhook).
-        phone: The contact's phone as RASL sends it, digits with the country code.
+        phone: The contact's phone as RASL sends it, digits with the country code. When it
+            is missing, the contact is read from RASL (the token then needs `contacts:read`).
         credentials: The RASL credentials block; the token needs `messages:send`.
         firstname: The contact's first name, the template's only body parameter.
         tenant_id: The RASL tenant (`tenant.id` of the webhook); it keeps the ledgers of two
@@ -72,6 +75,15 @@ def welcome_new_contact(
     """
     logger = get_logger()
     campaign_id = welcome_campaign_id(contact_id, str(tenant_id or ""))
+
+    if not phone:
+        # RASL's webhook documentation lists the contact attributes without `phone`, so a
+        # webhook may lack it, and the contact is read from the API instead.
+        require_scopes(credentials, "contacts:read")
+        contact = credentials.get_client().get_contact(contact_id)
+        phone = contact.phone
+        firstname = firstname or contact.firstname
+        logger.info("Contact %s: read the phone %s from RASL", contact_id, mask_phone(phone))
 
     normalized = normalize_phone(contact_phone(phone or ""))
     if normalized.e164 is None:

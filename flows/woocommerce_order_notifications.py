@@ -7,8 +7,9 @@ The webhook receiver (`rasl-prefect webhooks`) turns WooCommerce's `order.create
 ledger record per store, order and status and sends at most one message for each.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: with it, runs of this flow served by `flow.serve`
+# (Prefect 3.9.1) failed parameter validation, because the run process could not resolve
+# `Annotated` in the string annotations.
 import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit

@@ -390,3 +390,18 @@ def test_welcome_invalid_phone_skipped(
 
     assert result.status == "skipped"
     assert sent_templates(sandbox) == []
+
+
+def test_welcome_reads_missing_phone(
+    credentials: RaslCredentials, sandbox: Any, api: httpx.Client, result_storage: Path
+) -> None:
+    contact = create_contact(api, "966500000080", "ليلى")
+
+    result = welcome_new_contact(
+        contact_id=contact["id"], phone=None, firstname=None, credentials=credentials
+    )
+
+    messages = sent_templates(sandbox)
+    assert result.status == "sent"
+    assert messages[0]["phone"] == "966500000080"
+    assert messages[0]["message"].startswith("Hi ليلى, welcome")
