@@ -73,7 +73,7 @@ def list_contacts(
         @flow
         def count_leads() -> int:
             credentials = RaslCredentials.load("BLOCK_NAME")
-            return len(list_contacts(credentials, filter={"type": "lead"}))
+            return len(list_contacts(credentials, filter={"type": "lead"}).items)
 
         count_leads()
         ```
@@ -87,8 +87,8 @@ def list_contacts(
         get_logger().info("Read %d contacts on page %d", len(one_page.items), page)
         return one_page
 
-    contacts = ItemList[Contact](list(client.iter_contacts(per_page=per_page, **query)))
-    get_logger().info("Read %d contacts from every page", len(contacts))
+    contacts = ItemList[Contact](items=list(client.iter_contacts(per_page=per_page, **query)))
+    get_logger().info("Read %d contacts from every page", len(contacts.items))
     return contacts
 
 

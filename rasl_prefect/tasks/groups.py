@@ -62,7 +62,7 @@ def list_groups(
         @flow
         def group_ids() -> dict[str | None, int | None]:
             credentials = RaslCredentials.load("BLOCK_NAME")
-            return {group.name: group.id for group in list_groups(credentials)}
+            return {group.name: group.id for group in list_groups(credentials).items}
 
         group_ids()
         ```
@@ -76,8 +76,8 @@ def list_groups(
         get_logger().info("Read %d groups on page %d", len(one_page.items), page)
         return one_page
 
-    groups = ItemList[Group](list(client.iter_groups(per_page=per_page, **query)))
-    get_logger().info("Read %d groups from every page", len(groups))
+    groups = ItemList[Group](items=list(client.iter_groups(per_page=per_page, **query)))
+    get_logger().info("Read %d groups from every page", len(groups.items))
     return groups
 
 

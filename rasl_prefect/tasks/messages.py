@@ -416,7 +416,7 @@ def list_messages(
         def read_replies() -> None:
             credentials = RaslCredentials.load("BLOCK_NAME")
             replies = list_messages(credentials, filter={"direction": "inbound"})
-            print(len(replies))
+            print(len(replies.items))
 
         read_replies()
         ```
@@ -430,8 +430,8 @@ def list_messages(
         get_logger().info("Read %d messages on page %d", len(one_page.items), page)
         return one_page
 
-    messages = ItemList[Message](list(client.iter_messages(per_page=per_page, **query)))
-    get_logger().info("Read %d messages from every page", len(messages))
+    messages = ItemList[Message](items=list(client.iter_messages(per_page=per_page, **query)))
+    get_logger().info("Read %d messages from every page", len(messages.items))
     return messages
 
 

@@ -331,7 +331,7 @@ def list_authentication_templates(
         def otp_template_names() -> list[str | None]:
             credentials = RaslCredentials.load("BLOCK_NAME")
             templates = list_authentication_templates(credentials)
-            return [template.template_name for template in templates]
+            return [template.template_name for template in templates.items]
 
         otp_template_names()
         ```
@@ -346,7 +346,7 @@ def list_authentication_templates(
         return one_page
 
     templates = ItemList[AuthenticationTemplate](
-        list(client.iter_authentication_templates(per_page=per_page, **query))
+        items=list(client.iter_authentication_templates(per_page=per_page, **query))
     )
-    get_logger().info("Read %d authentication templates from every page", len(templates))
+    get_logger().info("Read %d authentication templates from every page", len(templates.items))
     return templates

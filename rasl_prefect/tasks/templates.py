@@ -62,7 +62,7 @@ def list_templates(
         def approved_templates() -> list[str | None]:
             credentials = RaslCredentials.load("BLOCK_NAME")
             templates = list_templates(credentials)
-            return [item.template_name for item in templates if item.status == "APPROVED"]
+            return [item.template_name for item in templates.items if item.status == "APPROVED"]
 
         approved_templates()
         ```
@@ -76,8 +76,8 @@ def list_templates(
         get_logger().info("Read %d templates on page %d", len(one_page.items), page)
         return one_page
 
-    templates = ItemList[Template](list(client.iter_templates(per_page=per_page, **query)))
-    get_logger().info("Read %d templates from every page", len(templates))
+    templates = ItemList[Template](items=list(client.iter_templates(per_page=per_page, **query)))
+    get_logger().info("Read %d templates from every page", len(templates.items))
     return templates
 
 

@@ -168,8 +168,8 @@ def test_list_contacts_reads_every_page(credentials: RaslCredentials, api: httpx
     contacts = list_contacts.fn(credentials, per_page=3)
 
     assert isinstance(contacts, ItemList)
-    assert len(contacts) == expected
-    assert {f"+{contact.phone}" for contact in contacts} >= set(phones)
+    assert len(contacts.items) == expected
+    assert {f"+{contact.phone}" for contact in contacts.items} >= set(phones)
 
 
 def test_list_contacts_filters_type(credentials: RaslCredentials) -> None:
@@ -179,7 +179,7 @@ def test_list_contacts_filters_type(credentials: RaslCredentials) -> None:
     customers = list_contacts.fn(credentials, filter={"type": "customer"})
 
     assert isinstance(customers, ItemList)
-    assert [contact.phone for contact in customers] == ["966500000061"]
+    assert [contact.phone for contact in customers.items] == ["966500000061"]
 
 
 def test_list_contacts_one_page(credentials: RaslCredentials) -> None:

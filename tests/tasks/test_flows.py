@@ -11,7 +11,18 @@ from prefect import flow
 
 from rasl_prefect import RaslCredentials
 from rasl_prefect.exceptions import RaslSendFailedError
-from rasl_prefect.tasks import get_account_info, send_template_message, send_text_message
+from rasl_prefect.models import Page
+from rasl_prefect.tasks import (
+    get_account_info,
+    list_authentication_templates,
+    list_contacts,
+    list_groups,
+    list_messages,
+    list_templates,
+    send_template_message,
+    send_text_message,
+)
+from rasl_prefect.tasks.listing import ItemList
 
 PHONE = "+966500000011"
 
@@ -115,3 +126,27 @@ def test_send_task_never_retries_failure(
         send_welcome()
 
     assert response_statuses(sandbox) == {"500": 1}
+
+
+def test_list_tasks_return_in_flow(prefect_server: str, credentials: RaslCredentials) -> None:
+    list_tasks = [
+        list_messages,
+        list_authentication_templates,
+        list_templates,
+        list_contacts,
+        list_groups,
+    ]
+
+    @flow
+    def read_lists() -> list[Any]:
+        send_text_message(credentials, phone=PHONE, message="Hello")
+        every_page = [list_task(credentials) for list_task in list_tasks]
+        first_pages = [list_task(credentials, page=1, per_page=1) for list_task in list_tasks]
+        return every_page + first_pages
+
+    results = read_lists()
+
+    assert all(isinstance(result, ItemList) for result in results[:5])
+    assert all(isinstance(result, Page) for result in results[5:])
+    assert [len(result.items) for result in results[:2]] == [1, 1]
+    assert len(results[3].items) == 1

@@ -135,7 +135,7 @@ def test_list_groups_reads_every_page(credentials: RaslCredentials) -> None:
     groups = list_groups.fn(credentials, per_page=2)
 
     assert isinstance(groups, ItemList)
-    assert sorted(group.name or "" for group in groups) == names
+    assert sorted(group.name or "" for group in groups.items) == names
 
 
 def test_list_groups_one_page(credentials: RaslCredentials) -> None:

@@ -281,9 +281,9 @@ def test_list_messages_reads_every_page(credentials: RaslCredentials) -> None:
     messages = list_messages.fn(credentials, per_page=2)
 
     assert isinstance(messages, ItemList)
-    assert len(messages) == 5
-    assert all(isinstance(message, Message) for message in messages)
-    assert {message.message for message in messages} == {f"Message {n}" for n in range(5)}
+    assert len(messages.items) == 5
+    assert all(isinstance(message, Message) for message in messages.items)
+    assert {message.message for message in messages.items} == {f"Message {n}" for n in range(5)}
 
 
 def test_list_messages_one_page(credentials: RaslCredentials) -> None:
@@ -305,7 +305,7 @@ def test_list_messages_filters_direction(sandbox: Any, credentials: RaslCredenti
     inbound = list_messages.fn(credentials, filter={"direction": "inbound"})
 
     assert isinstance(inbound, ItemList)
-    assert [message.message for message in inbound] == ["Is my order ready?"]
+    assert [message.message for message in inbound.items] == ["Is my order ready?"]
 
 
 def test_get_message_reads_status(sandbox: Any, credentials: RaslCredentials) -> None:
@@ -313,7 +313,7 @@ def test_get_message_reads_status(sandbox: Any, credentials: RaslCredentials) ->
     send_text_message.fn(credentials, phone=PHONE, message="Hello")
     outbound = list_messages.fn(credentials, filter={"direction": "outbound"})
     assert isinstance(outbound, ItemList)
-    record_id = outbound[0].id
+    record_id = outbound.items[0].id
     assert record_id is not None
     sandbox.admin.advance_message_status("read", ids=[record_id])
 

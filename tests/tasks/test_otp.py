@@ -99,8 +99,8 @@ def test_list_authentication_templates_only(credentials: RaslCredentials) -> Non
     templates = list_authentication_templates.fn(credentials)
 
     assert isinstance(templates, ItemList)
-    assert all(isinstance(template, AuthenticationTemplate) for template in templates)
-    assert [template.template_name for template in templates] == ["otp_login"]
+    assert all(isinstance(template, AuthenticationTemplate) for template in templates.items)
+    assert [template.template_name for template in templates.items] == ["otp_login"]
 
 
 def test_list_authentication_templates_page(credentials: RaslCredentials) -> None:

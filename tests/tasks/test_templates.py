@@ -18,9 +18,9 @@ def test_list_templates_reads_every_page(credentials: RaslCredentials, api: http
     templates = list_templates.fn(credentials, per_page=3)
 
     assert isinstance(templates, ItemList)
-    assert all(isinstance(template, Template) for template in templates)
-    assert len(templates) == expected
-    assert len({template.id for template in templates}) == expected
+    assert all(isinstance(template, Template) for template in templates.items)
+    assert len(templates.items) == expected
+    assert len({template.id for template in templates.items}) == expected
 
 
 def test_list_templates_one_page(credentials: RaslCredentials) -> None:
@@ -35,14 +35,14 @@ def test_list_templates_search(credentials: RaslCredentials) -> None:
     templates = list_templates.fn(credentials, search="order_conf")
 
     assert isinstance(templates, ItemList)
-    assert {template.language for template in templates} == {"en", "ar"}
-    assert {template.template_name for template in templates} == {"order_confirmation"}
+    assert {template.language for template in templates.items} == {"en", "ar"}
+    assert {template.template_name for template in templates.items} == {"order_confirmation"}
 
 
 def test_get_template_by_whatsapp_id(credentials: RaslCredentials) -> None:
     listed = list_templates.fn(credentials, search="welcome_offer")
     assert isinstance(listed, ItemList)
-    template_id = listed[0].template_id
+    template_id = listed.items[0].template_id
     assert template_id is not None
 
     template = get_template.fn(credentials, template_id=template_id)
