@@ -6,11 +6,14 @@ contacts with their names, the group's members and the template messages.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
 from rasl_prefect import RaslCredentials
 from rasl_prefect.importing import ContactRow, open_contact_rows
@@ -266,6 +269,38 @@ def test_shared_email_contact_reported(
     assert report.rejected_rows[0].reason == (
         "contact not created: email: The email appears earlier in this batch."
     )
+
+
+def test_logs_and_artifacts_mask_phones(
+    credentials: RaslCredentials,
+    api: httpx.Client,
+    result_storage: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    state = run_import(credentials, DATA_DIR / "shopify_customers_export.csv", return_state=True)
+
+    report = state.result()
+    assert report.messages_sent == 1
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            )
+        )
+    by_key = {artifact.key: artifact for artifact in artifacts}
+    assert set(by_key) >= {"csv-import-summary", "csv-import-problems", "csv-import-progress"}
+    assert "| rows read | 4 |" in str(by_key["csv-import-summary"].data)
+
+    phone_digits = {"966550000141", "97140000142", "201000000143", "966550000144"}
+    texts = [record.getMessage() for record in caplog.records]
+    assert any(text.startswith("Batch-created contacts") for text in texts)
+    texts += [str(artifact.data) for artifact in artifacts]
+    assert any("***0142" in text for text in texts)
+    for text in texts:
+        for digits in phone_digits:
+            assert digits not in text, f"an unmasked phone is in: {text[:200]}"
 
 
 @pytest.mark.xfail(
