@@ -1,7 +1,7 @@
 """Import a contacts export into RASL, group the contacts and send them a template, exactly once.
 
 Run it on the local sandbox with `python flows/demo_csv_import.py`, which imports the demo
-contacts file and checks the report against the sandbox.
+contacts file and checks the report against the sandbox, or deploy it from `prefect.yaml`.
 """
 
 from __future__ import annotations
