@@ -1,8 +1,8 @@
-"""The trigger path end to end: a WooCommerce webhook, a Prefect event, a flow run, one message.
+"""The trigger path end to end: a webhook, a Prefect event, a flow run, one message.
 
-The deployment's triggers, parameters and concurrency limit are read from `prefect.yaml` and
-served with `flow.serve` in a subprocess against the session's Prefect test server. That server
-runs Prefect's triggers and actions services, because both are marked to run in temporary
+Both deployments' triggers, parameters and concurrency limits are read from `prefect.yaml` and
+served with `prefect.serve` in a subprocess against the session's Prefect test server. That
+server runs Prefect's triggers and actions services, because both are marked to run in temporary
 servers and `PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED` defaults to true (Prefect 3.9.1). The
 receiver runs in a thread on 127.0.0.1 and emits real events through `emit_event`.
 """
@@ -18,6 +18,7 @@ import textwrap
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from flows.woocommerce_order_notifications import woocommerce_order_notification
 from rasl_prefect import RaslCredentials
 from rasl_prefect.webhooks import PrefectEventEmitter, WebhookSettings
 from tests.webhooks.conftest import (
+    RASL_SECRET,
     WOOCOMMERCE_SECRET,
     RecordingEmitter,
     RunningReceiver,
@@ -51,6 +53,16 @@ from tests.webhooks.conftest import (
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ORDER_DEPLOYMENT = "woocommerce-order-notifications"
 WORK_POOL = "rasl"
+
+NEW_CONTACT = {
+    "firstname": "سارة",
+    "lastname": "العتيبي",
+    "phone": "+966500000091",
+    "type": "lead",
+    "source_id": 3,
+    "status_id": 1,
+}
+"""A contact with the sandbox's seeded "Import" source and "New" status."""
 WELCOME_DEPLOYMENT = "welcome-new-contact"
 
 RUNNER_STARTUP_TIMEOUT_SECONDS = 90.0
@@ -64,20 +76,31 @@ SERVE_SCRIPT = textwrap.dedent(
     import json
     import os
 
+    from prefect import serve
     from prefect.client.schemas.objects import ConcurrencyLimitConfig
     from prefect.events import DeploymentTriggerTypes
     from pydantic import TypeAdapter
 
+    from flows.welcome_new_contact import welcome_new_contact
     from flows.woocommerce_order_notifications import woocommerce_order_notifications
 
-    spec = json.loads(os.environ["RASL_TEST_DEPLOYMENT"])
     trigger_adapter = TypeAdapter(DeploymentTriggerTypes)
-    limit = spec["concurrency_limit"]
-    woocommerce_order_notifications.serve(
-        name=spec["name"],
-        triggers=[trigger_adapter.validate_python(trigger) for trigger in spec["triggers"]],
-        parameters=spec["parameters"],
-        global_limit=ConcurrencyLimitConfig(**limit) if isinstance(limit, dict) else limit,
+
+
+    def to_deployment(flow, spec):
+        limit = spec.get("concurrency_limit")
+        return flow.to_deployment(
+            name=spec["name"],
+            triggers=[trigger_adapter.validate_python(trigger) for trigger in spec["triggers"]],
+            parameters=spec["parameters"],
+            concurrency_limit=ConcurrencyLimitConfig(**limit) if isinstance(limit, dict) else limit,
+        )
+
+
+    specs = json.loads(os.environ["RASL_TEST_DEPLOYMENTS"])
+    serve(
+        to_deployment(woocommerce_order_notifications, specs[woocommerce_order_notifications.name]),
+        to_deployment(welcome_new_contact, specs[welcome_new_contact.name]),
     )
     """
 )
@@ -242,15 +265,16 @@ def read_flow_runs(deployment_id: uuid.UUID) -> list[FlowRun]:
         )
 
 
-def runs_of_order(runs: list[FlowRun], order_id: int) -> list[FlowRun]:
-    return [run for run in runs if run.parameters.get("order_id") == order_id]
-
-
-def wait_for_final_runs(deployment_id: uuid.UUID, order_id: int, count: int) -> list[FlowRun]:
-    """Poll until `count` runs of the order are in a final state, for at most the timeout."""
+def wait_for_final_runs(
+    deployment_id: uuid.UUID, parameter: str, value: int, count: int
+) -> list[FlowRun]:
+    """Poll until `count` runs whose `parameter` is `value` are in a final state, for at most
+    the timeout."""
     deadline = time.monotonic() + FLOW_RUN_TIMEOUT_SECONDS
     while True:
-        runs = runs_of_order(read_flow_runs(deployment_id), order_id)
+        runs = [
+            run for run in read_flow_runs(deployment_id) if run.parameters.get(parameter) == value
+        ]
         final = [run for run in runs if run.state is not None and run.state.is_final()]
         if len(final) >= count or time.monotonic() > deadline:
             return final
@@ -278,24 +302,56 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture
-def served_orders(prefect_server: str, sandbox: Any, tmp_path: Path) -> Iterator[uuid.UUID]:
-    """Serve the order deployment from prefect.yaml with a saved sandbox credentials block.
+@dataclass(frozen=True)
+class ServedDeployments:
+    """The ids of the two deployments served from prefect.yaml."""
 
-    Returns the deployment id. The deployment and its trigger are deleted afterwards, so the
-    trigger does not react to the events of later tests.
+    order: uuid.UUID
+    welcome: uuid.UUID
+
+
+def wait_for_deployment(name: str, process: subprocess.Popen[bytes], log_path: Path) -> uuid.UUID:
+    """Poll until the serve subprocess has created the deployment `flow/deployment`."""
+    deadline = time.monotonic() + RUNNER_STARTUP_TIMEOUT_SECONDS
+    with get_client(sync_client=True) as client:
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"The serve subprocess did not create {name}:\n"
+                    + log_path.read_text(errors="replace")[-4000:]
+                )
+            try:
+                deployment_id: uuid.UUID = client.read_deployment_by_name(name).id
+                return deployment_id
+            except ObjectNotFound:
+                time.sleep(1.0)
+
+
+@pytest.fixture(scope="module")
+def served(
+    prefect_server: str, sandbox_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedDeployments]:
+    """Serve both deployments of prefect.yaml with a saved sandbox credentials block.
+
+    The deployments and their triggers are deleted afterwards, so that the triggers do not
+    react to the events of later tests.
     """
     block_name = f"trigger-test-{uuid.uuid4().hex[:8]}"
     RaslCredentials(
-        api_token=sandbox.token, base_url=sandbox.base_url, requests_per_minute=100_000
+        api_token=sandbox_server.token,
+        base_url=sandbox_server.base_url,
+        requests_per_minute=100_000,
     ).save(block_name)
+    reference = {"$ref": {"block_document_slug": f"rasl-credentials/{block_name}"}}
 
-    spec = deployment_spec(ORDER_DEPLOYMENT)
-    spec["name"] = f"{ORDER_DEPLOYMENT}-{block_name}"
-    spec["parameters"]["credentials"] = {
-        "$ref": {"block_document_slug": f"rasl-credentials/{block_name}"}
-    }
-    storage = tmp_path / "ledger"
+    # The flows are named like their deployments in prefect.yaml.
+    specs = {name: deployment_spec(name) for name in (ORDER_DEPLOYMENT, WELCOME_DEPLOYMENT)}
+    for spec in specs.values():
+        spec["name"] = f"{spec['name']}-{block_name}"
+        spec["parameters"]["credentials"] = reference
+
+    folder = tmp_path_factory.mktemp("served")
+    storage = folder / "ledger"
     storage.mkdir()
     environment = {
         **os.environ,
@@ -304,9 +360,9 @@ def served_orders(prefect_server: str, sandbox: Any, tmp_path: Path) -> Iterator
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
-        "RASL_TEST_DEPLOYMENT": json.dumps(spec),
+        "RASL_TEST_DEPLOYMENTS": json.dumps(specs),
     }
-    log_path = tmp_path / "serve.log"
+    log_path = folder / "serve.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-c", SERVE_SCRIPT],
@@ -316,37 +372,32 @@ def served_orders(prefect_server: str, sandbox: Any, tmp_path: Path) -> Iterator
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deployment_id = None
+
     try:
-        deadline = time.monotonic() + RUNNER_STARTUP_TIMEOUT_SECONDS
-        with get_client(sync_client=True) as client:
-            while deployment_id is None:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        "The serve subprocess did not create the deployment:\n"
-                        + log_path.read_text(errors="replace")[-4000:]
-                    )
-                try:
-                    deployment = client.read_deployment_by_name(
-                        f"woocommerce-order-notifications/{spec['name']}"
-                    )
-                    deployment_id = deployment.id
-                except Exception:
-                    time.sleep(1.0)
-        yield deployment_id
+        order = wait_for_deployment(
+            f"{ORDER_DEPLOYMENT}/{specs[ORDER_DEPLOYMENT]['name']}", process, log_path
+        )
+        welcome = wait_for_deployment(
+            f"{WELCOME_DEPLOYMENT}/{specs[WELCOME_DEPLOYMENT]['name']}", process, log_path
+        )
+        yield ServedDeployments(order=order, welcome=welcome)
     finally:
         stop_process(process)
-        if deployment_id is not None:
-            with get_client(sync_client=True) as client:
-                client.delete_resource_owned_automations(f"prefect.deployment.{deployment_id}")
-                client.delete_deployment(deployment_id)
+        with get_client(sync_client=True) as client:
+            for flow_name, spec in specs.items():
+                delete_deployment(client, f"{flow_name}/{spec['name']}")
 
 
-@pytest.fixture
-def order_receiver(prefect_server: str) -> Iterator[RunningReceiver]:
-    settings = WebhookSettings(woocommerce_secret=SecretStr(WOOCOMMERCE_SECRET))
-    with running_receiver(settings, RecordingEmitter(target=PrefectEventEmitter())) as receiver:
-        yield receiver
+@pytest.fixture(scope="module")
+def receiver(prefect_server: str) -> Iterator[RunningReceiver]:
+    """A receiver on 127.0.0.1 that emits real events to the Prefect test server."""
+    settings = WebhookSettings(
+        rasl_secret=SecretStr(RASL_SECRET),
+        rasl_auth="signature",
+        woocommerce_secret=SecretStr(WOOCOMMERCE_SECRET),
+    )
+    with running_receiver(settings, RecordingEmitter(target=PrefectEventEmitter())) as running:
+        yield running
 
 
 def wait_until_trigger_live(receiver: RunningReceiver, deployment_id: uuid.UUID) -> None:
@@ -373,19 +424,19 @@ def wait_until_trigger_live(receiver: RunningReceiver, deployment_id: uuid.UUID)
 
 
 def test_order_webhook_sends_once(
-    served_orders: uuid.UUID, order_receiver: RunningReceiver, sandbox: Any
+    served: ServedDeployments, receiver: RunningReceiver, sandbox: Any
 ) -> None:
-    wait_until_trigger_live(order_receiver, served_orders)
+    wait_until_trigger_live(receiver, served.order)
     order_id = unique_order_id()
     created = order_body(order_id, "processing")
     updated = order_body(order_id, "processing", total="155.00")
 
     statuses = [
-        post_order(order_receiver, created, "order.created", "created-1").status_code,
-        post_order(order_receiver, updated, "order.updated", "updated-1").status_code,
-        post_order(order_receiver, created, "order.created", "created-1").status_code,
+        post_order(receiver, created, "order.created", "created-1").status_code,
+        post_order(receiver, updated, "order.updated", "updated-1").status_code,
+        post_order(receiver, created, "order.created", "created-1").status_code,
     ]
-    runs = wait_for_final_runs(served_orders, order_id, count=2)
+    runs = wait_for_final_runs(served.order, "order_id", order_id, count=2)
 
     messages = sent_templates(sandbox)
     runs_parameters = json.dumps([run.parameters for run in runs], default=str)
@@ -397,3 +448,25 @@ def test_order_webhook_sends_once(
     assert messages[0]["phone"] == "966500000011"
     assert sandbox.token not in runs_parameters
     assert set(runs[0].parameters["credentials"]) == {"$ref"}
+
+
+def test_contact_webhook_welcomes_once(
+    served: ServedDeployments, receiver: RunningReceiver, sandbox: Any
+) -> None:
+    # Both triggers were created together, so a live order trigger means a live welcome one.
+    wait_until_trigger_live(receiver, served.order)
+    sandbox.admin.configure_webhooks(f"{receiver.base_url}/rasl", secret=RASL_SECRET)
+    headers = {"Authorization": f"Bearer {sandbox.token}"}
+    with httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=30) as api:
+        response = api.post("/contacts", json=NEW_CONTACT)
+    contact_id = response.json()["data"]["id"]
+
+    runs = wait_for_final_runs(served.welcome, "contact_id", contact_id, count=1)
+
+    messages = sent_templates(sandbox)
+    states = [(run.state.name, run.state.message) for run in runs if run.state is not None]
+    assert response.status_code == 201
+    assert [name for name, _ in states] == ["Completed"], states
+    assert len(messages) == 1
+    assert messages[0]["template_name"] == "welcome_offer"
+    assert messages[0]["message"].startswith("Hi سارة, welcome")
