@@ -96,9 +96,11 @@ def _check_value(name: str, field: Field, value: Any, errors: dict[str, list[str
                 messages.append(f"The {label} field must not be greater than {field.maximum}.")
 
     elif field.kind == "boolean":
-        if value in TRUE_VALUES and not isinstance(value, float):
+        # Only scalars can be looked up in the value sets; a list or an object is unhashable.
+        scalar = isinstance(value, (bool, int, str))
+        if scalar and value in TRUE_VALUES:
             converted = True
-        elif value in FALSE_VALUES and not isinstance(value, float):
+        elif scalar and value in FALSE_VALUES:
             converted = False
         else:
             messages.append(f"The {label} field must be true or false.")

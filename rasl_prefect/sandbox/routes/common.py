@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -156,11 +157,21 @@ async def read_input(request: Request) -> dict[str, Any]:
     """Return the request body as a dict, from JSON, a URL-encoded form or a multipart form.
 
     Raises:
-        ApiError: 422 when the body is not valid JSON or not a JSON object.
+        ApiError: 422 when the body is not valid JSON, not a JSON object or not a valid form.
     """
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form()
+        try:
+            form = await request.form()
+        except HTTPException as error:
+            # Starlette raises a 400 HTTPException for a multipart body it cannot parse, such
+            # as one without a boundary; the unhandled exception would become a 500.
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                f"The request body is not a valid form ({error.detail}); send a JSON object "
+                "or a form with a boundary that matches its Content-Type.",
+            ) from None
         values: dict[str, Any] = {}
         for key, value in form.multi_items():
             if key.endswith("[]"):
