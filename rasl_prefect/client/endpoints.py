@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 from rasl_prefect.client.envelope import Parser, parse_object, parse_page
 from rasl_prefect.exceptions import RaslValidationError
@@ -173,13 +174,15 @@ def _filter_query(filters: ListFilter | Mapping[str, Any]) -> dict[str, str]:
 
 def _check_id(name: str, value: int | str) -> str:
     text = str(value).strip()
-    if not text or "/" in text or "?" in text or "#" in text:
+    if not text or "/" in text or "?" in text or "#" in text or text in (".", ".."):
         raise RaslValidationError(
             f"{name} {value!r} is not a valid id",
-            field_errors={name: ["must be a non-empty id without '/', '?' or '#'"]},
+            field_errors={name: ["must be a non-empty id without '/', '?' or '#', not . or .."]},
             code="CLIENT_VALIDATION_ERROR",
         )
-    return text
+    # Percent-encode the id so that control characters, spaces or '%' make a valid URL path
+    # segment; httpx raises InvalidURL for a raw control character.
+    return quote(text, safe="")
 
 
 # Messages
