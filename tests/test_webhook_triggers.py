@@ -216,10 +216,9 @@ def test_prefect_deploy_keeps_references(prefect_server: str) -> None:
                 delete_deployment(client, f"{name}/{name}")
 
     action_parameters = automations[0].actions[0].parameters or {}  # type: ignore[union-attr]
+    expected_credentials = deployment_spec(ORDER_DEPLOYMENT)["parameters"]["credentials"]
     assert completed.returncode == 0, output
-    assert deployment.parameters["credentials"] == {
-        "$ref": {"block_document_slug": "rasl-credentials/rasl"}
-    }
+    assert deployment.parameters["credentials"] == expected_credentials
     assert deployment.global_concurrency_limit is not None
     assert deployment.global_concurrency_limit.limit == 1
     assert len(automations) == 1
