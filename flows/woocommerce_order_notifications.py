@@ -93,8 +93,8 @@ def woocommerce_order_notifications(
     order_id: Annotated[int, Field(ge=1)],
     status: Annotated[str, Field(min_length=1, max_length=43)],
     credentials: RaslCredentials,
-    number: str | None = None,
-    total: str | None = None,
+    number: str | int | None = None,
+    total: str | float | None = None,
     currency: str | None = None,
     billing_first_name: str | None = None,
     billing_phone: str | None = None,
@@ -113,8 +113,9 @@ def woocommerce_order_notifications(
         order_id: The WooCommerce order id.
         status: The order status when the webhook was sent, such as `processing`.
         credentials: The RASL credentials block; the token needs `messages:send`.
-        number: The order number shown to the customer; defaults to the order id.
-        total: The order total as WooCommerce formats it, such as `149.50`.
+        number: The order number shown to the customer; defaults to the order id. A number
+            is accepted too, because the trigger passes JSON numbers through unchanged.
+        total: The order total as WooCommerce formats it, such as `149.50`, or a number.
         currency: The ISO currency code, such as `SAR`, written after the total.
         billing_first_name: The customer's first name, kept exactly as typed.
         billing_phone: The billing phone, international or national.
@@ -164,11 +165,11 @@ def woocommerce_order_notifications(
             masked_phone=mask_phone(billing_phone),
         )
 
-    order_total = f"{total or ''} {currency or ''}".strip()
+    order_total = f"{'' if total is None else total} {currency or ''}".strip()
     parameters = template_parameters(
         body_fields or DEFAULT_BODY_FIELDS,
         first_name=(billing_first_name or "").strip() or default_first_name,
-        number=number or str(order_id),
+        number=str(number) if number not in (None, "") else str(order_id),
         total=order_total,
     )
     # NOTE: the ledger is not a lock. Two runs for the same order and status that overlap

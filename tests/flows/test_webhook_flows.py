@@ -405,3 +405,14 @@ def test_welcome_reads_missing_phone(
     assert result.status == "sent"
     assert messages[0]["phone"] == "966500000080"
     assert messages[0]["message"].startswith("Hi ليلى, welcome")
+
+
+def test_order_numeric_number_total(
+    credentials: RaslCredentials, sandbox: Any, result_storage: Path
+) -> None:
+    result = notify(credentials, number=4321, total=149.5)
+
+    assert result.status == "sent"
+    assert sent_templates(sandbox)[0]["message"].endswith(
+        "order 4321 is confirmed. Total: 149.5 SAR."
+    )
