@@ -122,7 +122,8 @@ def send_template_once(
     The campaign's ledger record makes the send happen at most once across flow runs, retries
     and redelivered events, and a run that stopped mid-send leaves the message `unknown`
     rather than sending it twice. The task has no cache and no retries, because the ledger
-    decides instead.
+    decides instead. The ledger is not a lock, so two runs of one campaign must not overlap:
+    run them one at a time, for example with a deployment concurrency limit of 1.
 
     Args:
         credentials: The RASL block; the token needs `messages:send`.
