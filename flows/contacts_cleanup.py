@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Literal, cast
 
 import fsspec
 from prefect import flow
@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 from rasl_prefect import RaslCredentials
 from rasl_prefect.logging import get_logger, mask_phone
 from rasl_prefect.models import Contact
-from rasl_prefect.models.pagination import MAX_PER_PAGE
 from rasl_prefect.tasks import batch_delete_contacts, list_contacts
 
 DELETE_BATCH_SIZE = 100
@@ -21,10 +20,6 @@ DELETE_BATCH_SIZE = 100
 
 MAX_LISTED_CONTACTS = 1000
 """Contacts listed one by one in the result and the artifact; the counts stay exact."""
-
-
-MAX_PAGES = 1000
-"""Pages of 100 items read at most from one list endpoint, a bound on runaway pagination."""
 
 
 class CleanupContact(BaseModel):
@@ -192,9 +187,9 @@ def choose_contacts(
     if contact_type is not None:
         server_filter["type"] = contact_type
 
-    contacts: list[Contact] = read_every_page(
-        list_contacts, credentials, sort="id", filter=server_filter or None
-    )
+    contacts: list[Contact] = list_contacts(
+        credentials, sort="id", filter=server_filter or None
+    ).items
 
     if ids_file:
         listed_ids = read_contact_ids(ids_file)
@@ -241,18 +236,3 @@ def publish_report(report: ContactsCleanupReport) -> None:
         markdown="\n".join(lines),
         description=f"Contacts cleanup: {report.selection}",
     )
-
-
-def read_every_page(list_task: Any, credentials: RaslCredentials, **query: Any) -> list[Any]:
-    """Call a list task page by page, 100 per page, and return every item.
-
-    NOTE: a list task called without `page` returns an `ItemList`, whose task run fails
-    inside a flow run because Prefect cannot link that result to its state.
-    """
-    items: list[Any] = []
-    for page_number in range(1, MAX_PAGES + 1):
-        page = list_task(credentials, page=page_number, per_page=MAX_PER_PAGE, **query)
-        items.extend(page.items)
-        if not page.has_next_page():
-            return items
-    raise RuntimeError(f"{list_task.name} returned more than {MAX_PAGES} pages; narrow the query.")

@@ -8,7 +8,7 @@ only what was not sent before.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 from prefect import flow, runtime
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -31,7 +31,6 @@ from rasl_prefect.campaign.ledger import check_campaign_id
 from rasl_prefect.campaign.preflight import is_merge_field
 from rasl_prefect.logging import get_logger, mask_phone
 from rasl_prefect.models import Contact, Group
-from rasl_prefect.models.pagination import MAX_PER_PAGE
 from rasl_prefect.tasks import list_contacts, list_groups
 
 GROUP_CAMPAIGN_SCOPES = ["contacts:read", "groups:read", "templates:read", "messages:send"]
@@ -42,10 +41,6 @@ RECIPIENTS_PER_TASK = 100
 
 MAX_LISTED_PROBLEMS = 1000
 """Skipped members and failed sends listed one by one; the counts stay exact."""
-
-
-MAX_PAGES = 1000
-"""Pages of 100 items read at most from one list endpoint, a bound on runaway pagination."""
 
 
 class SkippedMember(BaseModel):
@@ -94,7 +89,7 @@ def find_group_id(credentials: RaslCredentials, group_name: str) -> int:
     Raises:
         ValueError: No group has that name.
     """
-    groups: list[Group] = read_every_page(list_groups, credentials, search=group_name)
+    groups: list[Group] = list_groups(credentials, search=group_name).items
     for group in groups:
         if group.name == group_name and group.id is not None:
             return int(group.id)
@@ -165,9 +160,7 @@ def send_campaign_to_group(
     report = GroupCampaignReport(
         campaign_id=campaign, group_id=gid, template_name=template_name, language=language
     )
-    members: list[Contact] = read_every_page(
-        list_contacts, credentials, sort="id", filter={"group_id": gid}
-    )
+    members: list[Contact] = list_contacts(credentials, sort="id", filter={"group_id": gid}).items
     report.members = len(members)
     recipients = choose_recipients(report, members, fields)
 
@@ -293,18 +286,3 @@ def publish_report(report: GroupCampaignReport) -> None:
         markdown="\n".join(lines),
         description=f"Summary of campaign {report.campaign_id}",
     )
-
-
-def read_every_page(list_task: Any, credentials: RaslCredentials, **query: Any) -> list[Any]:
-    """Call a list task page by page, 100 per page, and return every item.
-
-    NOTE: a list task called without `page` returns an `ItemList`, whose task run fails
-    inside a flow run because Prefect cannot link that result to its state.
-    """
-    items: list[Any] = []
-    for page_number in range(1, MAX_PAGES + 1):
-        page = list_task(credentials, page=page_number, per_page=MAX_PER_PAGE, **query)
-        items.extend(page.items)
-        if not page.has_next_page():
-            return items
-    raise RuntimeError(f"{list_task.name} returned more than {MAX_PAGES} pages; narrow the query.")

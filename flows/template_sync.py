@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field
 from rasl_prefect import RaslCredentials
 from rasl_prefect.logging import get_logger
 from rasl_prefect.models import Template
-from rasl_prefect.models.pagination import MAX_PER_PAGE
 from rasl_prefect.tasks import list_templates, sync_templates
 
 VARIABLE_PREFIX = "rasl_templates_"
@@ -29,10 +28,6 @@ MAX_VARIABLE_BYTES = 4500
 """UTF-8 bytes of JSON stored per Variable; Prefect 3.9 rejects values over 5000 bytes."""
 
 ChangeKind = Literal["new", "changed", "newly approved", "rejected", "removed"]
-
-
-MAX_PAGES = 1000
-"""Pages of 100 items read at most from one list endpoint, a bound on runaway pagination."""
 
 
 class TemplateChange(BaseModel):
@@ -222,7 +217,7 @@ def template_sync(
 
     if sync_first:
         sync_templates(credentials)
-    templates: list[Template] = read_every_page(list_templates, credentials)
+    templates: list[Template] = list_templates(credentials).items
 
     current = snapshot(templates)
     previous = read_snapshot(name)
@@ -282,18 +277,3 @@ def publish_report(report: TemplateSyncReport) -> None:
         markdown="\n".join(lines),
         description="Template counts and changes since the previous run",
     )
-
-
-def read_every_page(list_task: Any, credentials: RaslCredentials, **query: Any) -> list[Any]:
-    """Call a list task page by page, 100 per page, and return every item.
-
-    NOTE: a list task called without `page` returns an `ItemList`, whose task run fails
-    inside a flow run because Prefect cannot link that result to its state.
-    """
-    items: list[Any] = []
-    for page_number in range(1, MAX_PAGES + 1):
-        page = list_task(credentials, page=page_number, per_page=MAX_PER_PAGE, **query)
-        items.extend(page.items)
-        if not page.has_next_page():
-            return items
-    raise RuntimeError(f"{list_task.name} returned more than {MAX_PAGES} pages; narrow the query.")

@@ -1,18 +1,14 @@
-"""A list task that reads every page, called inside a flow run.
+"""A list task that reads every page, called inside a flow run as the everyday flows call it.
 
-`list_templates` (like every list task without `page`) returns an `ItemList`, a pydantic
-`RootModel` whose `__iter__` yields the items. After a task run, Prefect links the result to
-its state with `visit_collection`, which converts a pydantic model with `dict(model)` and so
-expects `__iter__` to yield field names and values. The task run then fails with "dictionary
-update sequence element #0 has length ...; 2 is required". The everyday flows read pages with
-`page=` until this passes.
+Prefect links a task's result to its state by walking the result model's fields, so the result
+of a list task must be a plain pydantic model. A `RootModel` result used to fail the task run
+with "dictionary update sequence element #0 has length ...; 2 is required".
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from prefect import flow
 
 from rasl_prefect import RaslCredentials
@@ -21,10 +17,9 @@ from rasl_prefect.tasks import list_templates
 
 @flow
 def count_templates(credentials: RaslCredentials) -> int:
-    return len(list_templates(credentials))
+    return len(list_templates(credentials).items)
 
 
-@pytest.mark.xfail(reason="ItemList breaks Prefect's result linking inside a flow run")
 def test_list_task_every_page_in_flow(
     prefect_server: str, sandbox: Any, credentials: RaslCredentials
 ) -> None:

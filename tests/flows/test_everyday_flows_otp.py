@@ -161,3 +161,29 @@ def expire_and_type(session: OtpSession) -> dict[str, Any]:
     """Move the sandbox clock past the code's 1-minute expiry and return the code as input."""
     session.sandbox.admin.advance_clock(120)
     return {"code": session.latest_code()}
+
+
+@pytest.mark.timeout(240)
+def test_otp_resend_rejected_by_rasl(
+    prefect_server: str,
+    sandbox: Any,
+    credentials: RaslCredentials,
+    pool: ThreadPoolExecutor,
+    api: Any,
+) -> None:
+    session = OtpSession(pool, credentials, sandbox)
+
+    def use_up_resends() -> dict[str, Any]:
+        # Three resends from elsewhere use RASL's limit of 3 per phone in 5 minutes.
+        for _ in range(3):
+            body = {"phone": PHONE, "template_name": "otp_login", "purpose": "authentication"}
+            api.post("/auth/resend", json=body).raise_for_status()
+        return {"resend": True}
+
+    answer_pause(FLOW_NAME, session.seen, session.future, use_up_resends)
+    session.type_code()
+    result = session.finish().result()
+
+    assert result.outcome == "verified"
+    assert result.resends == 0
+    assert result.resends_rejected == 1
