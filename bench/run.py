@@ -30,6 +30,7 @@ from bench.servers import (  # noqa: E402
     QUIET_ENVIRONMENT,
     free_port,
     prefect_server,
+    run_prefect_cli,
     sandbox_process,
 )
 
@@ -60,7 +61,7 @@ FULL = Sizes(
     task_per_message_contacts=300,
     pacing_contacts=4_000,
     csv_rows=1_000_000,
-    scaleout_contacts=4_000,
+    scaleout_contacts=2_000,
 )
 
 MEASUREMENT_SECONDS = 60.0
@@ -74,6 +75,9 @@ PACED_WINDOW_SECONDS = 5
 """The paced tokens allow 200 requests per 5-second window (2,400 per minute)."""
 
 RAW_CONCURRENCY = 8
+
+GCL_PROBE_SLOTS = 200
+"""Slots taken one by one to time a global concurrency limit acquisition."""
 
 # Row offsets keep the phones of every file in this run distinct.
 OFFSET_THROUGHPUT = 0
@@ -418,6 +422,29 @@ def run_measurements(
             anchor=f"{rate_limited} of {run.requests['total']:,}",
             target="<= 0.005",
             digits=4,
+        )
+        # A limit this large never blocks, so the figure is the cost of one acquisition.
+        run_prefect_cli(
+            [
+                "gcl",
+                "create",
+                "rasl-bench-probe",
+                "--limit",
+                "100000",
+                "--slot-decay-per-second",
+                "1000",
+            ],
+            dict(os.environ),
+        )
+        slots_per_second = scenarios.measure_rate_limit_slots(
+            "rasl-bench-probe", GCL_PROBE_SLOTS, MEASUREMENT_SECONDS
+        )
+        results.add(
+            "rate_limit_slots_per_second",
+            "  Prefect rate_limit() slots per second, one process",
+            slots_per_second,
+            anchor=f"token allows {PACED_LIMIT / PACED_WINDOW_SECONDS:.0f}/s",
+            digits=1,
         )
         results.add(
             None,

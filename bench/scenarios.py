@@ -230,3 +230,22 @@ def measure_contact_file_scan(path: Path) -> dict[str, float]:
         raise RuntimeError(f"scan_contacts.py failed: {completed.stderr[-2000:]}")
     figures: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
     return figures
+
+
+def measure_rate_limit_slots(limit_name: str, slots: int, max_seconds: float) -> float:
+    """Take slots of a global concurrency limit one by one, as the RASL client does; return slots/s.
+
+    Every RASL request of a client with `concurrency_limit_name` first takes one slot, so
+    this rate caps the requests per second of one process.
+    """
+    from prefect.concurrency.sync import rate_limit
+
+    rate_limit(limit_name, strict=True)
+
+    taken = 0
+    started = time.perf_counter()
+    deadline = started + max_seconds
+    while taken < slots and time.perf_counter() < deadline:
+        rate_limit(limit_name, strict=True)
+        taken += 1
+    return taken / (time.perf_counter() - started)
