@@ -22,7 +22,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         LONG_OPTION,
         action="store_true",
         default=False,
-        help="Run the reliability tests at full size (5,000-contact fault run, more examples).",
+        help="Run the reliability tests at full size: 5,000 contacts under faults, 2,000 killed.",
     )
 
 

@@ -1,6 +1,7 @@
 """The csv_import process killed with SIGKILL three times while sending, then run to the end.
 
-Each kill lands at a random number of sent messages. The last run must leave every consented
+Each kill lands at a random number of sent messages. The file has 600 contacts, 2,000 with
+`--long`. The last run must leave every consented
 contact with exactly one message, or reported unknown because an earlier run recorded its intent
 and was killed before recording the outcome. Unknown sends are bounded by the sends that can be
 in flight at a kill, and no phone gets two messages.
@@ -31,6 +32,7 @@ from tests.reliability.support import (
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTACTS = 600
+LONG_CONTACTS = 2_000
 FIRST_NUMBER = 500_020_000
 KILLS = 3
 KILL_SEED = 7
@@ -105,10 +107,12 @@ def test_three_kills_then_rerun(
     prefect_server: str,
     tmp_path: Path,
     flow_processes: list[subprocess.Popen[bytes]],
+    long_run: bool,
 ) -> None:
+    size = LONG_CONTACTS if long_run else CONTACTS
     storage = tmp_path / "prefect-results"
     storage.mkdir()
-    campaign = write_campaign_file(tmp_path / "contacts.csv", CONTACTS, first_number=FIRST_NUMBER)
+    campaign = write_campaign_file(tmp_path / "contacts.csv", size, first_number=FIRST_NUMBER)
     # Slow sends keep several requests in flight at each kill.
     sandbox.admin.set_faults(
         latency_ms=20, latency_jitter_ms=30, paths=["/api/v2/messages/template"], seed=KILL_SEED

@@ -1,9 +1,9 @@
 """Hostile deliveries to the webhook receiver: random bodies, forged signatures and races.
 
 `tests/webhooks/` covers each rejection once. These tests add random signed and unsigned bodies
-on the RASL endpoint, headers and path secrets that are almost right, and the same delivery
-sent many times at once: every request is rejected or accepted as documented, and an event is
-emitted only for an accepted one, once per delivery.
+on the RASL endpoint, header secrets that are almost right, and the same delivery sent many
+times at once. Every request must be rejected or accepted as documented. An event is emitted
+only for an accepted delivery, and only once.
 """
 
 from __future__ import annotations
