@@ -117,7 +117,8 @@ def woocommerce_order_notifications(
             is accepted too, because the trigger passes JSON numbers through unchanged.
         total: The order total as WooCommerce formats it, such as `149.50`, or a number.
         currency: The ISO currency code, such as `SAR`, written after the total.
-        billing_first_name: The customer's first name, kept exactly as typed.
+        billing_first_name: The customer's first name, kept as typed apart from surrounding
+            whitespace (direction marks stay).
         billing_phone: The billing phone, international or national.
         billing_country: The billing country code, the region of a national phone.
         store: The store URL (`X-WC-Webhook-Source`); it keeps the ledgers of two stores apart.
