@@ -172,6 +172,18 @@ def test_yaml_credentials_by_slug(name: str, prefect_server: str) -> None:
     assert set(resolved["credentials"]["$ref"]) == {"block_document_slug"}
 
 
+def test_id_reference_copies_token(prefect_server: str) -> None:
+    # Why prefect.yaml uses slug references: `prefect deploy` resolves an id reference to the
+    # block's data, secrets included.
+    credentials = RaslCredentials(api_token="fake-token-1234", base_url="http://127.0.0.1:9/api/v2")
+    block_id = credentials.save(f"id-reference-{uuid.uuid4().hex[:8]}")
+    parameters = {"credentials": {"$ref": {"block_document_id": str(block_id)}}}
+
+    resolved = run_coro_as_sync(resolve_block_document_references(parameters))
+
+    assert "fake-token-1234" in json.dumps(resolved)
+
+
 @pytest.mark.parametrize("name", [ORDER_DEPLOYMENT, WELCOME_DEPLOYMENT])
 def test_entrypoint_validates_parameters(name: str) -> None:
     # A worker loads the flow from its file, not as a package module, and the parameter
