@@ -1,8 +1,9 @@
 """Send an approved template to every member of an existing group, each at most once.
 
-It shares the send ledger of `csv_import`: every message has a key made of the campaign id,
-the phone, the template, the language and the values, and a re-run of the same campaign sends
-only what was not sent before.
+It shares the send ledger of `csv_import`. Every message has a key made of the campaign id,
+the phone, the template, the language and the values, so a re-run of the same campaign sends
+only what was not sent before. The ledger lives in Prefect's result storage, so runs on other
+machines share the guarantee only when that storage is shared (an S3 or GCS block, say).
 """
 
 from __future__ import annotations
