@@ -10,6 +10,7 @@ files and the Prefect database file. Logs must also never contain a full phone n
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -41,6 +42,21 @@ LOG_WAIT_SECONDS = 30.0
 MAX_PAGES = 40
 
 
+SANDBOX_LOGGERS = ["", "rasl_prefect", "uvicorn", "uvicorn.error", "uvicorn.access"]
+"""Loggers of the sandbox, which runs in the test process while the flows call it."""
+
+
+class RecordCollector(logging.Handler):
+    """A logging handler that keeps the formatted text of every record it receives."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(logging.Formatter().format(record))
+
+
 @dataclass
 class FlowsRun:
     """What the flows process left behind, collected once for the module."""
@@ -51,6 +67,7 @@ class FlowsRun:
     stderr: str
     flow_run_ids: list[str]
     phones: list[str]
+    sandbox_log: list[str]
 
 
 def phone_patterns(phones: list[str]) -> list[re.Pattern[str]]:
@@ -74,6 +91,9 @@ def flows_run(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
     with (folder / "contacts.csv").open("a", encoding="utf-8") as rows:
         rows.write("Bad,Row,12345,yes\n")
 
+    collector = RecordCollector()
+    for name in SANDBOX_LOGGERS:
+        logging.getLogger(name).addHandler(collector)
     with run_sandbox(token=FAKE_TOKEN, rpm=100_000) as sandbox:
         suffix = str(int(time.time() * 1000))
         block_name = f"rasl-flows-secret-{suffix}"
@@ -103,6 +123,8 @@ def flows_run(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
             text=True,
             timeout=PROCESS_TIMEOUT_SECONDS,
         )
+    for name in SANDBOX_LOGGERS:
+        logging.getLogger(name).removeHandler(collector)
 
     assert completed.returncode == 0, completed.stderr[-5_000:]
     yield FlowsRun(
@@ -112,6 +134,7 @@ def flows_run(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
         stderr=completed.stderr,
         flow_run_ids=json.loads(completed.stdout.strip().splitlines()[-1]),
         phones=[*campaign.phones, PHONE, "+966500040012"],
+        sandbox_log=collector.lines,
     )
 
 
@@ -147,6 +170,11 @@ def test_every_flow_ran(flows_run: FlowsRun) -> None:
 def test_no_token_in_output(flows_run: FlowsRun) -> None:
     assert TOKEN_MARK not in flows_run.stdout
     assert TOKEN_MARK not in flows_run.stderr
+
+
+def test_no_token_in_sandbox_log(flows_run: FlowsRun) -> None:
+    for line in flows_run.sandbox_log:
+        assert TOKEN_MARK not in line
 
 
 def test_no_phone_in_output_logs(flows_run: FlowsRun) -> None:
