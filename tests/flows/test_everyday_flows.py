@@ -13,12 +13,13 @@ import httpx
 import pytest
 from everyday_support import read_artifacts, run_flow
 
-from flows.account_usage_report import THRESHOLD_EVENT, account_usage_report
+from flows.account_usage_report import THRESHOLD_EVENT, account_usage_report, usage_row
 from flows.contacts_cleanup import contacts_cleanup, read_contact_ids
 from flows.delivery_report import delivery_report
 from flows.send_campaign_to_group import send_campaign_to_group
-from flows.template_sync import template_sync
+from flows.template_sync import compare, read_snapshot, template_sync, write_snapshot
 from rasl_prefect import RaslCredentials
+from rasl_prefect.models import FeatureUsage
 
 SEEDED_TEMPLATES = 8
 
@@ -362,3 +363,66 @@ def test_group_campaign_unknown_group(
     assert state.is_failed()
     with pytest.raises(ValueError, match="'Nobody' was not found"):
         state.result()
+
+
+# Pure helpers of the flows
+
+
+def test_compare_finds_edit_and_removal() -> None:
+    previous = {
+        "1": ["APPROVED", "aaaa", "welcome_offer", "en", "MARKETING"],
+        "2": ["APPROVED", "bbbb", "old_promo", "en", "MARKETING"],
+    }
+    current = {"1": ["APPROVED", "cccc", "welcome_offer", "en", "MARKETING"]}
+
+    changes = compare(previous, current)
+
+    assert [(change.change, change.template_name) for change in changes] == [
+        ("changed", "welcome_offer"),
+        ("removed", "old_promo"),
+    ]
+    assert changes[1].previous_status == "APPROVED"
+
+
+def test_snapshot_split_over_variables(prefect_server: str) -> None:
+    variable = f"rasl_templates_test_{uuid.uuid4().hex[:8]}"
+    entries = {
+        str(number): ["APPROVED", f"{number:010x}", f"قالب_{number}", "ar", "UTILITY"]
+        for number in range(200)
+    }
+
+    parts = write_snapshot(variable, entries)
+
+    assert parts > 1
+    assert read_snapshot(variable) == entries
+
+
+def test_usage_row_zero_limit() -> None:
+    row = usage_row("campaigns", FeatureUsage(current=1, limit=0), 80)
+
+    assert row.percent_used == 100.0
+    assert row.over_threshold is True
+
+
+def test_usage_row_computes_missing_percent() -> None:
+    row = usage_row("staff", FeatureUsage(current=4, limit=5), 80)
+
+    assert row.percent_used == 80.0
+    assert row.over_threshold is True
+
+
+def test_usage_row_unlimited_never_flagged() -> None:
+    row = usage_row("conversations", FeatureUsage(current=10**6, limit=-1), 80)
+
+    assert row.limit is None
+    assert row.over_threshold is False
+
+
+def test_read_contact_ids_from_fsspec_url() -> None:
+    import fsspec
+
+    url = f"memory://cleanup-{uuid.uuid4().hex[:8]}/ids.txt"
+    with fsspec.open(url, "wt") as file:
+        file.write("7\n8\n")
+
+    assert read_contact_ids(url) == [7, 8]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -187,3 +188,53 @@ def test_otp_resend_rejected_by_rasl(
     assert result.outcome == "verified"
     assert result.resends == 0
     assert result.resends_rejected == 1
+
+
+@pytest.mark.timeout(240)
+def test_otp_five_wrong_codes(
+    prefect_server: str, sandbox: Any, credentials: RaslCredentials, pool: ThreadPoolExecutor
+) -> None:
+    session = OtpSession(pool, credentials, sandbox, max_resends=0)
+
+    for _ in range(5):
+        session.type_code(wrong=True)
+    state = session.finish()
+    result = state.result()
+
+    assert result.outcome == "max_attempts"
+    assert result.failed_attempts == 5
+    assert result.attempts_remaining == 0
+
+
+@pytest.mark.timeout(240)
+def test_otp_code_not_in_run_logs(
+    prefect_server: str, sandbox: Any, credentials: RaslCredentials, pool: ThreadPoolExecutor
+) -> None:
+    session = OtpSession(pool, credentials, sandbox)
+
+    session.type_code()
+    state = session.finish()
+    code = session.latest_code()
+
+    messages = read_log_messages(state.state_details.flow_run_id)
+    assert any("Sent OTP message" in message for message in messages)
+    assert not [message for message in messages if code in message]
+    assert not [message for message in messages if "500000311" in message]
+
+
+def read_log_messages(flow_run_id: UUID) -> list[str]:
+    """Return the log messages of a flow run and its task runs, waiting for the last batch."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    log_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+    deadline = time.monotonic() + 20
+    with get_client(sync_client=True) as client:
+        while True:
+            logs = client.read_logs(log_filter=log_filter, limit=200)
+            messages = [log.message for log in logs]
+            if any("ended: verified" in message for message in messages):
+                return messages
+            if time.monotonic() > deadline:
+                return messages
+            time.sleep(0.5)
