@@ -165,3 +165,64 @@ def test_campaign_under_faults(
     for phone in campaign.consented:
         if campaign.line_by_phone[phone] in failed_lines:
             assert phone not in messaged, f"failed send on line {campaign.line_by_phone[phone]}"
+
+
+SLOW_CONTACTS = 30
+SLOW_FIRST_NUMBER = 500_080_000
+CLIENT_TIMEOUT_SECONDS = 0.5
+SEND_LATENCY_MS = 1_500
+
+
+@pytest.mark.timeout(300)
+def test_campaign_against_slow_sends(
+    fast_window_sandbox: Any, result_storage: Path, tmp_path: Path
+) -> None:
+    from flows.csv_import import csv_import
+
+    sandbox = fast_window_sandbox
+    sandbox.admin.reset()
+    campaign = write_campaign_file(
+        tmp_path / "slow.csv", SLOW_CONTACTS, first_number=SLOW_FIRST_NUMBER
+    )
+    credentials = RaslCredentials(
+        api_token=sandbox.token,
+        base_url=sandbox.base_url,
+        requests_per_minute=1_000_000,
+        timeout_seconds=CLIENT_TIMEOUT_SECONDS,
+    )
+    parameters: dict[str, Any] = {
+        "source": str(campaign.path),
+        "credentials": credentials,
+        "group_name": "Reliability slow sends",
+        "template_name": "welcome_offer",
+        "template_fields": ["First Name"],
+        "source_id": IMPORT_SOURCE_ID,
+        "status_id": NEW_STATUS_ID,
+        "campaign_id": "slow-sends",
+    }
+
+    # Every send outlasts the client's timeout. The client cannot tell whether the server went
+    # on to handle it, so each one must be reported unknown and never sent again.
+    sandbox.admin.set_faults(latency_ms=SEND_LATENCY_MS, paths=["/api/v2/messages/template"])
+    started = time.monotonic()
+    first = csv_import(**parameters)
+    elapsed = time.monotonic() - started
+    sandbox.admin.clear_faults()
+    time.sleep(SEND_LATENCY_MS / 1000 + 0.5)
+    messaged_after_first = template_messages_per_phone(sandbox)
+
+    second = csv_import(**parameters)
+    messaged = template_messages_per_phone(sandbox)
+    print(
+        f"\n{SLOW_CONTACTS} slow sends in {elapsed:.1f} s: {first.messages_unknown} unknown; "
+        f"second run {second.messages_unknown} unknown, {second.messages_sent} sent"
+    )
+
+    assert first.messages_unknown == len(campaign.consented)
+    for send in first.failed_sends:
+        assert "no response arrived" in (send.reason or ""), send.reason
+    assert elapsed < 60
+    assert second.messages_sent == 0
+    assert second.messages_unknown == len(campaign.consented)
+    assert messaged == messaged_after_first
+    assert all(count == 1 for count in messaged.values())
