@@ -30,12 +30,17 @@ from rasl_prefect.exceptions import (
 )
 from rasl_prefect.logging import get_logger, mask_phone
 from rasl_prefect.tasks import resend_otp, send_otp, verify_otp
+from rasl_prefect.tasks.policies import SIDE_EFFECT_CACHE_POLICY
 
 MAX_RESENDS = 3
 """Resends RASL allows per phone in 5 minutes; more get HTTP 429 with a `retry_after`."""
 
 MAX_VERIFY_ATTEMPTS = 5
 """Failed checks after which RASL blocks an OTP (`MAX_ATTEMPTS_EXCEEDED`)."""
+
+# A cache key is a hash of the task's inputs, and a 6-digit code has only a million values, so
+# a key that hashed the code would let anyone who reads task runs recover it by trying them all.
+send_otp_without_code_key = send_otp.with_options(cache_policy=SIDE_EFFECT_CACHE_POLICY - "code")
 
 OtpOutcome = Literal["verified", "invalid", "expired", "max_attempts", "not_found", "no_input"]
 
@@ -132,7 +137,7 @@ def otp_verification(
         outcome="no_input", masked_phone=mask_phone(phone), purpose=purpose
     )
 
-    sent = send_otp(
+    sent = send_otp_without_code_key(
         credentials,
         phone=phone,
         template_name=template_name,

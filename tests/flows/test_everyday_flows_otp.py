@@ -238,3 +238,21 @@ def read_log_messages(flow_run_id: UUID) -> list[str]:
             if time.monotonic() > deadline:
                 return messages
             time.sleep(0.5)
+
+
+def test_send_otp_key_ignores_code() -> None:
+    from prefect.cache_policies import Inputs
+
+    from flows.otp_verification import send_otp_without_code_key
+
+    policy = send_otp_without_code_key.cache_policy
+    inputs_policies = [part for part in getattr(policy, "policies", []) if isinstance(part, Inputs)]
+    arguments = {"phone": PHONE, "template_name": "otp_login"}
+
+    keys = {
+        inputs_policies[0].compute_key(None, {**arguments, "code": code}, {})  # type: ignore[arg-type]
+        for code in ("123456", "654321")
+    }
+
+    assert len(inputs_policies) == 1
+    assert len(keys) == 1
