@@ -65,7 +65,8 @@ class RaslRequest(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as error:
-            raise validation_error_from_pydantic(cls.__name__, error) from error
+            # Not chained: pydantic's error text repeats the input, phone numbers included.
+            raise validation_error_from_pydantic(cls.__name__, error) from None
 
     def to_body(self) -> dict[str, Any]:
         """Return the JSON body for the request, without unset optional fields."""
@@ -86,13 +87,15 @@ def validation_error_from_pydantic(model_name: str, error: ValidationError) -> R
     for problem in error.errors(include_url=False, include_input=False):
         location = ".".join(str(part) for part in problem["loc"]) or "request"
         message = str(problem["msg"])
+        if problem["type"] == "string_pattern_mismatch":
+            message = "does not match the expected format"
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         field_errors.setdefault(location, []).append(message)
 
-    summary = "; ".join(f"{name}: {', '.join(messages)}" for name, messages in field_errors.items())
+    # RaslValidationError's text lists the field errors after this message.
     return RaslValidationError(
-        f"Invalid {model_name}, nothing was sent: {summary}",
+        f"Invalid {model_name}, nothing was sent",
         field_errors=field_errors,
         code="CLIENT_VALIDATION_ERROR",
         retryable=False,

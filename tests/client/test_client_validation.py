@@ -315,3 +315,18 @@ def test_path_id_checked(client: RaslClient, api: RecordingApi) -> None:
 
     assert "template_id" in error.field_errors
     assert api.requests == []
+
+
+def test_validation_error_hides_request_values() -> None:
+    from rasl_prefect.exceptions import RaslValidationError
+    from rasl_prefect.models.messages import SendTemplateRequest
+
+    try:
+        SendTemplateRequest.build(phone="+966500000888", template_name="welcome_offer")
+    except RaslValidationError as error:
+        caught = error
+
+    assert "language" in caught.field_errors
+    assert "500000888" not in str(caught)
+    assert caught.__cause__ is None
+    assert caught.__suppress_context__ is True
