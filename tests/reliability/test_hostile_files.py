@@ -296,3 +296,44 @@ def test_odd_files_through_dry_run(sandbox: Any, result_storage: Path, tmp_path:
     stats = sandbox.admin.stats()
     assert stats["contacts"] == 0
     assert stats["messages"] == 0
+
+
+# Options a user can get wrong, each with a substring of the error the dry run must fail with.
+WRONG_OPTIONS: dict[str, tuple[dict[str, Any], str]] = {
+    "column_map to a missing column": ({"column_map": {"phone": "Mobile"}}, "Mobile"),
+    "consent column missing": ({"consent_column": "Opt In"}, "Opt In"),
+    "unknown encoding": ({"encoding": "no-such-codec"}, "no-such-codec"),
+    "utf-16 on a utf-8 file": ({"encoding": "utf-16"}, "utf-16"),
+    "template field missing": ({"template_fields": ["Loyalty Tier"]}, "Loyalty Tier"),
+}
+
+
+@pytest.mark.timeout(300)
+def test_wrong_options_through_dry_run(sandbox: Any, result_storage: Path, tmp_path: Path) -> None:
+    from flows.csv_import import csv_import
+
+    credentials = RaslCredentials(
+        api_token=sandbox.token, base_url=sandbox.base_url, requests_per_minute=100_000
+    )
+    path = tmp_path / "contacts.csv"
+    path.write_text("Name,Phone\nسارة,+966500000011\nOmar,0500000012\n", encoding="utf-8")
+
+    for name, (options, expected) in WRONG_OPTIONS.items():
+        parameters: dict[str, Any] = {
+            "source": str(path),
+            "credentials": credentials,
+            "group_name": "Wrong options",
+            "template_name": "welcome_offer",
+            "template_fields": ["Name"],
+            "default_region": "SA",
+            "dry_run": True,
+            "return_state": True,
+        }
+        parameters.update(options)
+
+        state = csv_import(**parameters)
+
+        assert state.is_failed(), f"{name} did not fail"
+        error = state.result(raise_on_failure=False)
+        assert expected in str(error), f"{name}: {error!r}"
+        assert len(str(error)) < 2_000, name
