@@ -154,6 +154,8 @@ def csv_import(
             contact_type=contact_type,
         )
         report.group_id = group_id
+        if reader.columns.consent is None:
+            logger.info("The file has no consent column: every accepted row will be messaged")
 
         chunks = iter_contact_chunks(
             reader,
@@ -165,8 +167,8 @@ def csv_import(
             shard_count=shard_count,
         )
         if dry_run:
-            for _ in chunks:
-                pass
+            for chunk in chunks:
+                report.count_planned_messages(chunk)
         else:
             run_chunks(
                 chunks,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from rasl_prefect.campaign.models import SendOutcome
+
+if TYPE_CHECKING:
+    from rasl_prefect.campaign.tasks import ContactChunk
 
 MAX_LISTED_ROWS = 1000
 """Rejected rows and failed sends listed one by one; the counts stay exact beyond it."""
@@ -53,6 +56,9 @@ class CsvImportReport(BaseModel):
     messages_failed: int = 0
     messages_unknown: int = 0
     messages_not_consented: int = 0
+    messages_planned: int = Field(
+        default=0, description="In a dry run, the consented contacts a real run would message."
+    )
     template_values_normalized: int = 0
     phone_notes: dict[str, int] = Field(
         default_factory=dict,
@@ -72,6 +78,14 @@ class CsvImportReport(BaseModel):
         else:
             self.rows_rejected += 1
         self._list(self.rejected_rows, row)
+
+    def count_planned_messages(self, chunk: ContactChunk) -> None:
+        """Count, in a dry run, the chunk's contacts a real run would and would not message."""
+        for contact in chunk.contacts:
+            if contact.consented:
+                self.messages_planned += 1
+            else:
+                self.messages_not_consented += 1
 
     def add_problem_row(self, row: RejectedRowReport) -> None:
         """List a row that was read but not imported, such as a contact RASL did not create."""
@@ -118,6 +132,7 @@ class CsvImportReport(BaseModel):
             f"| rows read | {self.rows_read} |",
             f"| rows rejected | {self.rows_rejected} |",
             f"| duplicate rows | {self.duplicate_rows} |",
+            f"| rows accepted | {self.rows_accepted} |",
             f"| contacts created | {self.contacts_created} |",
             f"| contacts that already existed | {self.contacts_existing} |",
             f"| contacts not created | {self.contacts_failed} |",
@@ -129,6 +144,8 @@ class CsvImportReport(BaseModel):
             f"| contacts without consent (not messaged) | {self.messages_not_consented} |",
             f"| template values normalised | {self.template_values_normalized} |",
         ]
+        if self.dry_run:
+            lines.insert(-1, f"| messages a real run would send | {self.messages_planned} |")
         if self.plan_limit_reached:
             lines += [
                 "",

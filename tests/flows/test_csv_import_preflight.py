@@ -144,6 +144,8 @@ def test_dry_run_counts_only(
     assert report.duplicate_rows == 1
     assert report.contacts_created == 0
     assert report.messages_sent == 0
+    assert report.messages_planned == 12
+    assert "messages a real run would send | 12" in report.summary_markdown()
     assert report.group_id is None
     assert write_requests(sandbox) == 0
     assert contacts_by_phone(api) == {}
