@@ -113,6 +113,7 @@ def test_shipped_file_declares_recommended_blocks() -> None:
     assert names == [
         "rasl-sender",
         "rasl-importer",
+        "rasl-campaigns",
         "rasl-reporter",
         "rasl-templates",
         "rasl-cleanup",
@@ -130,6 +131,14 @@ def test_shipped_file_scopes_are_fewest() -> None:
         "groups:read",
         "groups:write",
         "templates:read",
+    }
+    assert set(specs["rasl-campaigns"].scopes) == {
+        "contacts:read",
+        "contacts:write",
+        "groups:read",
+        "groups:write",
+        "templates:read",
+        "messages:send",
     }
     assert set(specs["rasl-reporter"].scopes) == {"messages:read", "account:read", "templates:read"}
     assert set(specs["rasl-templates"].scopes) == {"templates:read", "templates:sync"}
