@@ -180,8 +180,11 @@ class SandboxAdmin:
         events: list[str] | None = None,
         timeout_seconds: float = 5.0,
     ) -> dict[str, Any]:
-        """Send CRM change events to a loopback `url`, signed with `secret`; returns the secret "
-        "used."""
+        """Send CRM change events to a loopback `url`, signed with `secret`.
+
+        Returns:
+            The webhook settings, with the secret used (a random one when `secret` is None).
+        """
         body: dict[str, Any] = {"url": url, "timeout_seconds": timeout_seconds}
         if secret is not None:
             body["secret"] = secret
