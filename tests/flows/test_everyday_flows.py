@@ -16,6 +16,7 @@ from everyday_support import read_artifacts, run_flow
 from flows.account_usage_report import THRESHOLD_EVENT, account_usage_report, usage_row
 from flows.contacts_cleanup import contacts_cleanup, read_contact_ids
 from flows.delivery_report import delivery_report
+from flows.otp_verification import otp_verification
 from flows.send_campaign_to_group import send_campaign_to_group
 from flows.template_sync import compare, read_snapshot, template_sync, write_snapshot
 from rasl_prefect import RaslCredentials
@@ -426,3 +427,23 @@ def test_read_contact_ids_from_fsspec_url() -> None:
         file.write("7\n8\n")
 
     assert read_contact_ids(url) == [7, 8]
+
+
+@pytest.mark.parametrize(
+    "flow",
+    [
+        account_usage_report,
+        contacts_cleanup,
+        delivery_report,
+        otp_verification,
+        send_campaign_to_group,
+        template_sync,
+    ],
+    ids=lambda flow: flow.name,
+)
+def test_flow_form_describes_parameters(flow: Any) -> None:
+    properties = flow.parameters.model_dump()["properties"]
+
+    undescribed = [name for name, schema in properties.items() if not schema.get("description")]
+    assert properties
+    assert undescribed == []
