@@ -256,3 +256,21 @@ def test_send_otp_key_ignores_code() -> None:
 
     assert len(inputs_policies) == 1
     assert len(keys) == 1
+
+
+@pytest.mark.xfail(reason="send_otp's own cache policy still hashes the code", strict=False)
+def test_send_otp_task_key_ignores_code() -> None:
+    from prefect.cache_policies import Inputs
+
+    from rasl_prefect.tasks import send_otp
+
+    policy = send_otp.cache_policy
+    inputs_policies = [part for part in getattr(policy, "policies", []) if isinstance(part, Inputs)]
+    arguments = {"phone": PHONE, "template_name": "otp_login"}
+
+    keys = {
+        inputs_policies[0].compute_key(None, {**arguments, "code": code}, {})  # type: ignore[arg-type]
+        for code in ("123456", "654321")
+    }
+
+    assert len(keys) == 1
