@@ -44,9 +44,7 @@ class ClientBase:
         max_retry_wait_seconds: float = 120.0,
         concurrency_limit_name: str | None = None,
     ) -> None:
-        secret = token if isinstance(token, SecretStr) else SecretStr(token)
-        if not secret.get_secret_value().strip():
-            raise ValueError("token is empty; pass the RASL API token from API Management")
+        secret = _checked_token(token)
         if auth_header not in ("authorization", "x-api-key"):
             raise ValueError(f"auth_header {auth_header!r} must be 'authorization' or 'x-api-key'")
         if not base_url.startswith(("http://", "https://")):
@@ -283,3 +281,23 @@ def _decode_json(response: httpx.Response) -> Any:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def _checked_token(token: str | SecretStr) -> SecretStr:
+    """Return the token without surrounding whitespace, or raise ValueError if it cannot be sent.
+
+    A token pasted with a trailing line break or space would make httpx refuse the header on
+    every attempt, and a non-ASCII one raises UnicodeEncodeError, whose repr contains the whole
+    header value. The error message never contains the token.
+    """
+    value = token.get_secret_value() if isinstance(token, SecretStr) else token
+    value = value.strip()
+    if not value:
+        raise ValueError("token is empty; pass the RASL API token from API Management")
+    if not all("!" <= character <= "~" for character in value):
+        raise ValueError(
+            "token contains a space, a control character or a non-ASCII character, which an "
+            "HTTP header cannot carry; copy the token again from API Management"
+        )
+    return SecretStr(value)
+
