@@ -32,7 +32,10 @@ from rasl_prefect.tasks.policies import (
     description="Sends a one-time code that the caller generated, with an AUTHENTICATION template.",
     retries=0,
     retry_condition_fn=retry_if_retryable,
-    cache_policy=SIDE_EFFECT_CACHE_POLICY,
+    # The code stays out of the cache key: a hash of six digits and known inputs is easy to
+    # reverse. NOTE: so a second send_otp to the same phone in one flow run is not sent;
+    # use resend_otp for a new code.
+    cache_policy=SIDE_EFFECT_CACHE_POLICY - "code",
 )
 def send_otp(
     credentials: RaslCredentials,

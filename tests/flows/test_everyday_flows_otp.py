@@ -258,7 +258,6 @@ def test_send_otp_key_ignores_code() -> None:
     assert len(keys) == 1
 
 
-@pytest.mark.xfail(reason="send_otp's own cache policy still hashes the code", strict=False)
 def test_send_otp_task_key_ignores_code() -> None:
     from prefect.cache_policies import Inputs
 
