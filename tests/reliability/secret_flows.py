@@ -1,7 +1,7 @@
 """Run every flow of `flows/` once with the credentials block named in `RASL_SECRET_BLOCK`.
 
 The secrets test runs this module in its own process, so that its stdout and stderr are exactly
-what a user of the flows sees. The flows run against the sandbox behind the block, and some are
+what a user of the flows reads. The flows run against the sandbox behind the block, and some are
 made to fail. The last stdout line is a JSON list of the flow run ids.
 
 Not run: `sharded_campaign` (it starts runs of a deployment) and `demo_csv_import` (it starts

@@ -52,8 +52,8 @@ def rearm_429_bursts(sandbox: Any, stop: threading.Event, bursts: list[int]) -> 
 
     The first burst waits for the first message, so that it hits concurrent sends and not the
     run's first lone request. A burst is a count of requests, not a time span, so the next one
-    waits for it to be used up: the client slows down after a 429, and bursts armed on a timer
-    would then answer almost every request with 429.
+    waits for it to be used up. The client slows down after a 429, so bursts armed on a timer
+    would reject almost every request with 429.
     """
     while not stop.is_set() and sandbox_message_count(sandbox) == 0:
         time.sleep(0.05)

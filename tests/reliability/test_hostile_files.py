@@ -1,8 +1,8 @@
 """Hostile contact files, from the reader through the campaign planner and the dry-run flow.
 
 `tests/importing/` checks the reader alone. These tests go on to what `csv_import` does with the
-rows: every row read is counted as accepted, rejected or duplicate, every accepted phone is a
-valid E.164 number that appears once, Arabic text and direction marks reach the template
+rows. Every row read is counted as accepted, rejected or duplicate, and every accepted phone is
+a valid E.164 number that appears once. Arabic text and direction marks reach the template
 parameters untouched, and the odd files give one clear error through the whole flow.
 """
 
@@ -62,7 +62,8 @@ def check_plan(report: CsvImportReport, chunks: list[Any]) -> None:
 
     for contact in contacts:
         assert contact.phone.startswith("+"), contact.phone
-        assert contact.phone[1:].isascii() and contact.phone[1:].isdigit(), contact.phone
+        assert contact.phone[1:].isascii(), contact.phone
+        assert contact.phone[1:].isdigit(), contact.phone
         assert phonenumbers.is_valid_number(phonenumbers.parse(contact.phone)), contact.phone
         assert contact.line_number is not None and contact.line_number >= 2
 

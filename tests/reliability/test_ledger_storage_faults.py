@@ -1,8 +1,8 @@
 """The send ledger on a result storage that fails now and then: errors surface, duplicates never.
 
 A storage read or write that raises must stop the send it belongs to, never be taken for a
-missing record. The campaign is run again until a run ends without a storage error; then every
-recipient is sent once or reported unknown, and no phone has two messages.
+missing record. The campaign is run again until a run ends without a storage error. Then every
+recipient must be sent once or reported unknown, and no phone may have two messages.
 """
 
 from __future__ import annotations

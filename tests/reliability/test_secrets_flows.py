@@ -1,10 +1,10 @@
 """A recognisable fake token leaks nowhere after every flow of `flows/` ran with it.
 
-`tests/test_secrets.py` checks the tasks in one flow; this module runs the flows themselves in a
-separate process (see `secret_flows.py`), some of them failing, then searches what a user or an
-attacker could read: the process's stdout and stderr, the Prefect API (flow and task runs with
-their parameters and states, logs, artifacts, events, block documents, variables), the result
-files and the Prefect database file. Logs must also never contain a full phone number.
+`tests/test_secrets.py` checks the tasks in one flow. This module runs the flows themselves in a
+separate process (see `secret_flows.py`), some of them failing. It then searches what a user or
+an attacker could read: the process's stdout and stderr, the Prefect API (flow and task runs
+with their parameters and states, logs, artifacts, events, block documents, variables), the
+result files and the Prefect database file. Logs must also never contain a full phone number.
 """
 
 from __future__ import annotations
