@@ -1,7 +1,7 @@
 """Hostile deliveries to the webhook receiver: random bodies, forged signatures and races.
 
 `tests/webhooks/` covers each rejection once. These tests add random signed and unsigned bodies
-on the RASL endpoint, header secrets that are almost right, and the same delivery sent many
+on the RASL endpoint, header and path secrets that are almost right, and the same delivery sent many
 times at once. Every request must be rejected or accepted as documented. An event is emitted
 only for an accepted delivery, and only once.
 """
@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -53,6 +54,13 @@ class SlowEmitter:
 @pytest.fixture(scope="module")
 def signature_receiver() -> Iterator[RunningReceiver]:
     settings_ = WebhookSettings(rasl_secret=SecretStr(RASL_SECRET), rasl_auth="signature")
+    with running_receiver(settings_) as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def path_receiver() -> Iterator[RunningReceiver]:
+    settings_ = WebhookSettings(rasl_secret=SecretStr(RASL_SECRET), rasl_auth="path")
     with running_receiver(settings_) as receiver:
         yield receiver
 
@@ -137,6 +145,43 @@ def test_almost_right_header_secret(header_receiver: RunningReceiver, secret: st
 
     assert response.status_code == 401
     assert len(header_receiver.emitter.events) == emitted_before
+
+
+PATH_SECRET_VARIANTS = [
+    quote(RASL_SECRET[:-1], safe=""),
+    quote(RASL_SECRET + "x", safe=""),
+    quote(quote(RASL_SECRET, safe=""), safe=""),
+    quote(RASL_SECRET.upper(), safe=""),
+    quote(RASL_SECRET, safe="") + "/",
+    quote(RASL_SECRET, safe="") + "/extra",
+    "..%2F" + quote(RASL_SECRET, safe=""),
+    "%00",
+]
+
+
+@pytest.mark.parametrize("segment", PATH_SECRET_VARIANTS)
+def test_almost_right_path_secret(path_receiver: RunningReceiver, segment: str) -> None:
+    body = json.dumps(rasl_envelope(event_id="evt_path_almost")).encode()
+    emitted_before = len(path_receiver.emitter.events)
+
+    response = path_receiver.client.post(f"/rasl/{segment}", content=body)
+
+    assert response.status_code in (401, 404), response.text
+    assert len(path_receiver.emitter.events) == emitted_before
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(segment=st.text(min_size=1, max_size=60))
+def test_random_path_secrets(path_receiver: RunningReceiver, segment: str) -> None:
+    body = json.dumps(rasl_envelope(event_id="evt_path_random")).encode()
+    emitted_before = len(path_receiver.emitter.events)
+
+    response = path_receiver.client.post(f"/rasl/{quote(segment, safe='')}", content=body)
+
+    if segment == RASL_SECRET:
+        return
+    assert response.status_code in (401, 404), response.text
+    assert len(path_receiver.emitter.events) == emitted_before
 
 
 def test_concurrent_replays_emit_once() -> None:
