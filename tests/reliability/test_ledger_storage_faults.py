@@ -3,6 +3,8 @@
 A storage read or write that raises must stop the send it belongs to, never be taken for a
 missing record. The campaign is run again until a run ends without a storage error. Then every
 recipient must be sent once or reported unknown, and no phone may have two messages.
+
+Any campaign id is either rejected or keeps the ledger's records inside the ledger's folder.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prefect.filesystems import LocalFileSystem
 
 from rasl_prefect.campaign import Recipient, SendLedger, TemplateSender
@@ -111,3 +115,24 @@ def test_flaky_storage_no_duplicates(sandbox: Any, tmp_path: Path) -> None:
     for recipient, outcome in zip(recipients, outcomes, strict=True):
         if outcome.status != "unknown":
             assert messaged[recipient.phone] == 1, f"{outcome.masked_phone}: {outcome.status}"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(campaign_id=st.text(max_size=40))
+def test_campaign_id_stays_in_ledger(
+    tmp_path_factory: pytest.TempPathFactory, campaign_id: str
+) -> None:
+    root = tmp_path_factory.mktemp("ledger")
+    storage = LocalFileSystem(basepath=str(root))
+
+    try:
+        ledger = SendLedger(campaign_id, storage=storage)
+    except ValueError as error:
+        assert "campaign_id" in str(error)
+        return
+    ledger.record_intent("ab" + "0" * 30)
+
+    written = [path for path in root.rglob("*") if path.is_file()]
+    assert len(written) == 1
+    assert written[0].resolve().is_relative_to((root / "rasl-campaigns").resolve())
+    assert ledger.has_intent("ab" + "0" * 30)
