@@ -118,6 +118,7 @@ def sharded_campaign(
     campaign_id: str | None = None,
     batch_size: Annotated[int, Field(ge=1, le=100)] = 100,
     encoding: str | None = None,
+    retry_failed_sends: bool = False,
     timeout_seconds: Annotated[float, Field(gt=0)] = 6 * 3600.0,
     poll_seconds: Annotated[float, Field(gt=0)] = 5.0,
 ) -> ShardedCampaignReport:
@@ -144,6 +145,8 @@ def sharded_campaign(
         campaign_id: The campaign's id; defaults to the id `csv_import` would derive.
         batch_size: Contacts per batch request and per task run.
         encoding: The file's encoding, overriding detection.
+        retry_failed_sends: Send again the messages of this campaign that failed without
+            effect, as `csv_import` does; use it when running a failed campaign again.
         timeout_seconds: How long to wait for all shards before failing.
         poll_seconds: How often to read the shards' states.
 
@@ -187,6 +190,7 @@ def sharded_campaign(
         "campaign_id": campaign,
         "batch_size": batch_size,
         "encoding": encoding,
+        "retry_failed_sends": retry_failed_sends,
         "shard_count": shard_count,
     }
     parent_id = _current_flow_run_id()

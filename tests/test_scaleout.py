@@ -112,10 +112,27 @@ def test_unsaved_block_reference_rejected() -> None:
     assert "sbx_unsaved" not in str(raised.value)
 
 
-# Two workers on one token. The token and the global concurrency limit both allow 20 requests
-# per 2 seconds; the limit's slots decay at 10 per second.
+def test_parent_parameters_exist_in_csv_import() -> None:
+    from flows.csv_import import csv_import
+    from flows.sharded_campaign import sharded_campaign
+
+    parent_only = {"shard_count", "deployment_name", "timeout_seconds", "poll_seconds"}
+    child_parameters = set(csv_import.parameters.properties)
+    forwarded = set(sharded_campaign.parameters.properties) - parent_only
+
+    assert forwarded <= child_parameters
+    assert "shard_index" in child_parameters
+
+
+# Two workers on one token of 20 requests per 2-second window. The global concurrency limit
+# admits at most BURST + DECAY * t requests in any t seconds: 2 + 8 * 2 = 18 per window, which
+# leaves 2 requests of room for the delay between taking a slot and the request reaching the
+# sandbox. A limit of 20 slots decaying at 10 per second would admit up to 40 per window after
+# an idle moment, and then the clients' own pacers let an occasional 429 through.
 TOKEN_LIMIT = 20
 WINDOW_SECONDS = 2
+SLOT_BURST = 2
+SLOT_DECAY_PER_SECOND = 8.0
 SCALEOUT_CONTACTS = 120
 
 
@@ -138,7 +155,7 @@ def test_two_workers_share_token_limit(prefect_server: str, sandbox: Any, tmp_pa
         concurrency_limit_name=limit_name,
     ).save(block_name)
     deployment = prepare_pool(
-        pool_name, limit_name, TOKEN_LIMIT, TOKEN_LIMIT / WINDOW_SECONDS, prefect_server
+        pool_name, limit_name, SLOT_BURST, SLOT_DECAY_PER_SECOND, prefect_server
     )
     source = write_contacts_csv(tmp_path / "contacts.csv", SCALEOUT_CONTACTS, offset=6_500_000)
 
