@@ -1,4 +1,4 @@
-"""Our client against any response a server or a proxy could send: a model or a `RaslError`.
+"""Our clients against any response a server or a proxy could send: a model or a `RaslError`.
 
 A real server cannot produce these on demand, so `httpx.MockTransport` returns random statuses,
 bodies and rate-limit headers. No call may raise anything but a `RaslError`, or wait longer than
@@ -7,6 +7,7 @@ the client's maximum retry wait.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -15,7 +16,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rasl_prefect.client import RaslClient
+from rasl_prefect.client import AsyncRaslClient, RaslClient
 from rasl_prefect.exceptions import RaslError
 
 MAX_CALL_SECONDS = 5.0
@@ -99,6 +100,57 @@ def test_any_response_handled(
         assert str(error)
     finally:
         client.close()
+
+    assert time.monotonic() - started < MAX_CALL_SECONDS
+    if result is not None:
+        assert 200 <= status < 300, f"{call} returned a result for HTTP {status}"
+
+
+ASYNC_CALLS = {
+    "get_account_info": lambda client: client.get_account_info(),
+    "send_text_message": lambda client: client.send_text_message(
+        phone="+966500000011", message="مرحبا"
+    ),
+    "get_template": lambda client: client.get_template("1290017745210301"),
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    call=st.sampled_from(sorted(ASYNC_CALLS)),
+    status=st.integers(min_value=100, max_value=599),
+    body=BODIES,
+    headers=st.dictionaries(
+        st.sampled_from(["Retry-After", "X-RateLimit-Remaining", "X-RateLimit-Reset"]),
+        HEADER_VALUES,
+        max_size=3,
+    ),
+)
+def test_async_any_response_handled(
+    call: str, status: int, body: bytes, headers: dict[str, str]
+) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers=headers)
+
+    async def run() -> Any:
+        client = AsyncRaslClient(
+            "sbx_hostile_responses",
+            base_url="http://127.0.0.1:9/api/v2",
+            requests_per_minute=None,
+            max_retries=1,
+            max_retry_wait_seconds=0.05,
+            transport=httpx.MockTransport(respond),
+        )
+        try:
+            return await ASYNC_CALLS[call](client)
+        except RaslError as error:
+            assert str(error)
+            return None
+        finally:
+            await client.aclose()
+
+    started = time.monotonic()
+    result = asyncio.run(run())
 
     assert time.monotonic() - started < MAX_CALL_SECONDS
     if result is not None:
