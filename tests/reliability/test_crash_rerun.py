@@ -166,3 +166,74 @@ def test_three_kills_then_rerun(
         line = campaign.line_by_phone[phone]
         if line not in unknown_lines:
             assert messaged[phone] == 1, f"line {line} has {messaged[phone]} messages"
+
+
+def sandbox_contact_phones(sandbox: Any) -> list[str]:
+    """Return the phone of every contact the sandbox stored, one entry per contact."""
+    with sandbox.state.lock:
+        return [
+            "+" + str(record["phone"]).lstrip("+") for record in sandbox.state.contacts.values()
+        ]
+
+
+def group_member_phones(sandbox: Any) -> set[str]:
+    """Return the phones of the contacts in any group."""
+    with sandbox.state.lock:
+        return {
+            "+" + str(record["phone"]).lstrip("+")
+            for record in sandbox.state.contacts.values()
+            if record.get("group_id")
+        }
+
+
+@pytest.mark.timeout(600)
+def test_kill_while_creating_contacts(
+    sandbox: Any,
+    prefect_server: str,
+    tmp_path: Path,
+    flow_processes: list[subprocess.Popen[bytes]],
+) -> None:
+    storage = tmp_path / "prefect-results"
+    storage.mkdir()
+    campaign = write_campaign_file(tmp_path / "contacts.csv", 300, first_number=FIRST_NUMBER)
+    # Slow batch creates and group adds, so the kill lands among them.
+    sandbox.admin.set_faults(latency_ms=150, paths=["/api/v2/contacts/batch", "/api/v2/groups/"])
+
+    log = tmp_path / "killed.log"
+    process, _ = start_flow(sandbox, prefect_server, storage, campaign.path, log)
+    flow_processes.append(process)
+    deadline = time.monotonic() + PROCESS_TIMEOUT_SECONDS
+    while len(sandbox_contact_phones(sandbox)) < 1:
+        assert process.poll() is None, log.read_text(errors="replace")
+        assert time.monotonic() < deadline, f"no contact created in time: {log}"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    created_before_rerun = len(sandbox_contact_phones(sandbox))
+    time.sleep(0.5)
+    sandbox.admin.clear_faults()
+
+    log = tmp_path / "final.log"
+    final, report_path = start_flow(sandbox, prefect_server, storage, campaign.path, log)
+    flow_processes.append(final)
+    final.wait(timeout=PROCESS_TIMEOUT_SECONDS)
+    assert final.returncode == 0, log.read_text(errors="replace")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+
+    contacts = sandbox_contact_phones(sandbox)
+    messaged = template_messages_per_phone(sandbox)
+    print(
+        f"\nkilled with {created_before_rerun} contacts created; the rerun left {len(contacts)} "
+        f"contacts, {report['messages_sent']} sent, {report['messages_unknown']} unknown"
+    )
+
+    assert created_before_rerun < len(campaign.phones)
+    assert sorted(contacts) == sorted(campaign.phones)
+    assert group_member_phones(sandbox) == set(campaign.phones)
+    assert max(messaged.values()) == 1
+    assert not set(messaged) & campaign.not_consented
+    assert report["messages_failed"] == 0
+    assert report["messages_sent"] + report["messages_already_sent"] + report[
+        "messages_unknown"
+    ] == len(campaign.consented)
+    assert report["messages_unknown"] <= SENDS_IN_FLIGHT
