@@ -13,6 +13,7 @@ message, so it is raised.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,10 +51,9 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    seconds = _finite_number(value)
+    if seconds is not None:
+        return max(seconds, 0.0)
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -73,9 +73,8 @@ def parse_reset(value: str | None, now: float) -> float | None:
     """
     if not value:
         return None
-    try:
-        number = float(value.strip())
-    except ValueError:
+    number = _finite_number(value)
+    if number is None:
         return None
     if number < RELATIVE_RESET_LIMIT:
         return now + max(number, 0.0)
@@ -86,10 +85,18 @@ def parse_int_header(value: str | None) -> int | None:
     """Parse an integer header such as `X-RateLimit-Remaining`; None when missing or invalid."""
     if value is None:
         return None
+    number = _finite_number(value)
+    return int(number) if number is not None else None
+
+
+def _finite_number(value: str) -> float | None:
+    # float() accepts "inf", "nan" and "1e999"; int() of the first and last raises
+    # OverflowError, and NaN or infinite waits would break the pacing arithmetic.
     try:
-        return int(float(value.strip()))
+        number = float(value.strip())
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 @dataclass
