@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -155,3 +156,28 @@ def test_async_any_response_handled(
     assert time.monotonic() - started < MAX_CALL_SECONDS
     if result is not None:
         assert 200 <= status < 300, f"{call} returned a result for HTTP {status}"
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999"])
+def test_non_finite_rate_headers(value: str) -> None:
+    headers = {
+        "X-RateLimit-Limit": value,
+        "X-RateLimit-Remaining": value,
+        "X-RateLimit-Reset": value,
+        "Retry-After": value,
+    }
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"success": True, "data": {}}, headers=headers)
+
+    client = RaslClient(
+        "sbx_hostile_responses",
+        base_url="http://127.0.0.1:9/api/v2",
+        transport=httpx.MockTransport(respond),
+    )
+    started = time.monotonic()
+    client.get_account_info()
+    client.get_account_info()
+    client.close()
+
+    assert time.monotonic() - started < MAX_CALL_SECONDS
