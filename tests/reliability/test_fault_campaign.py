@@ -40,9 +40,11 @@ BASE_FAULTS: dict[str, Any] = {
     "latency_ms": 2,
     "latency_jitter_ms": 10,
 }
-BURST_SIZE = 8
-"""429s per burst: spread over the requests in flight, each gets fewer than the client's retries.
-A burst longer than `max_retries` + 1 on a lone request fails it with `RaslRateLimitError`."""
+BURST_SIZE = 5
+"""429s per burst, no more than the client's `max_retries` (5 by default). After a 429 the
+client holds every thread and retries one request at a time, so one request can get the whole
+burst. A longer burst fails that request with `RaslRateLimitError`, and when it is a batch create
+or a group add, the chunk and the flow run fail."""
 BURST_PAUSE_SECONDS = 3.0
 MAX_BURSTS = 5
 
