@@ -237,6 +237,7 @@ class ClientBase:
         """
         method = spec.method.upper()
         error_name = type(error).__name__
+        redact_credentials(error)
         get_logger().warning(
             "RASL %s %s %s failed: %s", spec.operation, spec.method, path, error_name
         )
@@ -301,3 +302,18 @@ def _checked_token(token: str | SecretStr) -> SecretStr:
         )
     return SecretStr(value)
 
+
+def redact_credentials(error: httpx.TransportError) -> None:
+    """Replace the token in the request an httpx error keeps, before the error is chained.
+
+    The RASL error is raised `from` the httpx error, which keeps its request with the
+    `Authorization` or `X-API-Key` header. Pickled tracebacks (Dask installs tblib's support
+    for them) and Prefect's failed states would otherwise carry the token.
+    """
+    try:
+        request = error.request
+    except RuntimeError:
+        return
+    for name in ("authorization", "x-api-key"):
+        if name in request.headers:
+            request.headers[name] = "[redacted]"

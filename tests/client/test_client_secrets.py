@@ -113,3 +113,18 @@ def test_one_info_line_per_call(
     assert "GET /groups/4 -> 200" in lines[0]
     assert "req-77" in lines[0]
     assert " ms " in lines[0]
+
+
+def test_token_absent_from_chained_request(
+    make_client: Callable[..., RaslClient], api: RecordingApi
+) -> None:
+    client = make_client(max_retries=0, max_retry_wait_seconds=1)
+    api.queue(httpx.ReadTimeout("timed out"))
+
+    with pytest.raises(RaslError) as caught:
+        client.send_text_message(phone=PHONE, message="hi")
+
+    cause = caught.value.__cause__
+    assert isinstance(cause, httpx.ReadTimeout)
+    assert cause.request.headers["authorization"] == "[redacted]"
+    assert FAKE_TOKEN not in repr(dict(cause.request.headers))
