@@ -76,7 +76,17 @@ def answer_pause(
     The input is built once the run has paused, so it can read what the run sent before.
     """
     run = wait_for_pause(flow_name, seen_state_ids, finished)
-    resume_flow_run(run.id, run_input=make_input())
+    run_input = make_input()
+    for _ in range(20):
+        try:
+            resume_flow_run(run.id, run_input=run_input)
+            return run
+        except RuntimeError as error:
+            # The paused state can be visible before the run has stored its input schema.
+            if "schema not found" not in str(error):
+                raise
+            time.sleep(0.5)
+    resume_flow_run(run.id, run_input=run_input)
     return run
 
 
