@@ -79,7 +79,7 @@ def csv_import(
         source_id: The RASL contact source of new contacts (see the RASL dashboard).
         status_id: The RASL contact status of new contacts (see the RASL dashboard).
         contact_type: The type of new contacts.
-        consent_column: The column that says whether a contact may be messaged; only rows
+        consent_column: The column that records whether a contact may be messaged; only rows
             whose value means yes are messaged. A detected WhatsApp consent column counts too.
         campaign_id: The campaign's id; each contact gets at most one message per campaign.
             Defaults to an id derived from the file's content, the template and the group.

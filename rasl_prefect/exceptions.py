@@ -207,7 +207,7 @@ class RaslOtpExpiredError(RaslOtpError):
 
 
 class RaslOtpInvalidCodeError(RaslOtpError):
-    """The code does not match (`INVALID_CODE`); `attempts_remaining` tells the tries left."""
+    """The code does not match (`INVALID_CODE`); `attempts_remaining` is the tries left."""
 
 
 class RaslOtpMaxAttemptsError(RaslOtpError):

@@ -28,7 +28,7 @@ class NewContact(BaseModel):
 
 
 class ContactBatchResult(BaseModel):
-    """What one batch create did, with the RASL id of every phone that now has a contact."""
+    """The result of one batch create, with the RASL id of every phone that now has a contact."""
 
     ids_by_phone: dict[str, int] = Field(default_factory=dict)
     created: int = 0
@@ -216,7 +216,7 @@ def find_contact_ids(client: RaslClient, phones: Sequence[str]) -> _FoundContact
     """Find the contact ids of phones that exist in RASL, at the lowest request cost.
 
     One search per phone costs `len(phones)` requests; a listing of every contact costs one
-    request per 100 contacts. The first listing page tells the total, so the cheaper path is
+    request per 100 contacts. The first listing page gives the total, so the cheaper path is
     taken after it.
     """
     found = _FoundContacts()

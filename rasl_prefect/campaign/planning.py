@@ -74,7 +74,7 @@ def iter_contact_chunks(
         report: The report that counts rows read, rejected and duplicated.
         template_fields: Column names or RASL merge fields, in template parameter order.
         batch_size: Contacts per chunk.
-        consent_required: Message only rows whose consent column says yes.
+        consent_required: Message only rows whose consent column means yes.
         shard_index: The shard to keep, from 0 to `shard_count - 1`.
         shard_count: The number of shards the campaign is split into.
 

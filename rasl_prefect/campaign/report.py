@@ -34,7 +34,7 @@ class FailedSendReport(BaseModel):
 
 
 class CsvImportReport(BaseModel):
-    """What a `csv_import` run read, created and sent."""
+    """The counts, rejected rows and failed sends of a `csv_import` run."""
 
     campaign_id: str = ""
     dry_run: bool = False
