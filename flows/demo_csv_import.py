@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-# Prefect's server and client send telemetry unless told not to; set before Prefect is imported.
+# Prefect sends telemetry unless it is turned off, so set this before importing Prefect.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")

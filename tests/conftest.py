@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-# Prefect's server and client send telemetry unless told not to; set before Prefect is imported.
+# Prefect sends telemetry unless it is turned off, so set this before importing Prefect.
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="rasl-prefect-home-"))

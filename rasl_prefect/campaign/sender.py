@@ -82,7 +82,7 @@ class TemplateSender:
             return list(pool.map(send_and_report, recipients))
 
     def send_one(self, recipient: Recipient) -> SendOutcome:
-        """Send the template to one recipient unless the ledger says it was handled before."""
+        """Send the template to one recipient unless the ledger records it as handled."""
         key = message_key(
             self.ledger.campaign_id,
             recipient.phone,
@@ -145,11 +145,11 @@ class TemplateSender:
             )
             return self._outcome(key, recipient, "unknown", error=error)
         except RaslServerError as error:
-            # A 5xx answer to a POST may come after the message was accepted, so it is final.
+            # A 5xx response to a POST may come after the message was accepted, so it is final.
             logger.warning("Send to %s failed: %s", mask_phone(recipient.phone), error)
             return self._outcome(key, recipient, "failed", error=error, retry_safe=False)
         except RaslError as error:
-            # A 4xx answer, an exhausted rate limit or a connection that never opened: the
+            # A 4xx response, an exhausted rate limit or a connection that never opened: the
             # message was provably not accepted, so a later run may send it.
             logger.warning("Send to %s failed: %s", mask_phone(recipient.phone), error)
             retry_safe = error.status_code is None or error.status_code < 500

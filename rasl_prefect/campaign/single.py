@@ -13,12 +13,12 @@ from typing import Literal
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import FlowRunContext
 from pydantic import BaseModel, Field
 
 from rasl_prefect.campaign.ledger import SendLedger
 from rasl_prefect.campaign.models import Recipient, SendOutcome
 from rasl_prefect.campaign.sender import TemplateSender
+from rasl_prefect.campaign.tasks import current_flow_run_id
 from rasl_prefect.credentials import RaslCredentials
 from rasl_prefect.logging import get_logger
 from rasl_prefect.tasks.policies import require_scopes
@@ -97,13 +97,6 @@ class NotificationResult(BaseModel):
         )
 
 
-def _flow_run_id() -> str | None:
-    context = FlowRunContext.get()
-    if context is None or context.flow_run is None:
-        return None
-    return str(context.flow_run.id)
-
-
 @task(
     name="send_template_once",
     description="Sends an approved template unless the campaign's one message was handled before.",
@@ -143,7 +136,7 @@ def send_template_once(
         template_name=template_name,
         language=language,
         max_workers=1,
-        flow_run_id=_flow_run_id(),
+        flow_run_id=current_flow_run_id(),
     )
     outcome = sender.send_one(recipient)
 

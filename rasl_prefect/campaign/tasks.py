@@ -17,6 +17,7 @@ from typing import Any
 
 from prefect import task
 from prefect.context import TaskRunContext, get_run_context
+from prefect.exceptions import MissingContextError
 from pydantic import BaseModel, Field
 
 from rasl_prefect.campaign.contacts import NewContact, create_contacts, find_existing_contacts
@@ -108,13 +109,16 @@ def _chunk_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     return f"rasl-campaign-{settings.campaign_id}-{create}-{chunk.content_hash()}"
 
 
-def _flow_run_id() -> str | None:
+def current_flow_run_id() -> str | None:
+    """Return the id of the flow run the current task run belongs to, or None outside one."""
     try:
         context = get_run_context()
-    except Exception:
+    except MissingContextError:
         return None
     task_run = getattr(context, "task_run", None)
-    return str(task_run.flow_run_id) if task_run is not None else None
+    if task_run is None or task_run.flow_run_id is None:
+        return None
+    return str(task_run.flow_run_id)
 
 
 @task(
@@ -212,7 +216,7 @@ def import_contact_chunk(
         template_name=settings.template_name,
         language=settings.language,
         max_workers=settings.send_concurrency,
-        flow_run_id=_flow_run_id(),
+        flow_run_id=current_flow_run_id(),
     )
     result.outcomes.extend(sender.send_all(recipients))
 
@@ -291,7 +295,7 @@ def send_template_to_recipients(
         template_name=settings.template_name,
         language=settings.language,
         max_workers=settings.send_concurrency,
-        flow_run_id=_flow_run_id(),
+        flow_run_id=current_flow_run_id(),
     )
     outcomes = sender.send_all(recipients)
     get_logger().info("Campaign %s: %d recipients handled", settings.campaign_id, len(outcomes))
