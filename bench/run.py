@@ -86,6 +86,10 @@ OFFSET_PACING = 3_000_000
 OFFSET_SCALEOUT = 4_000_000
 
 
+STAGE_NAMES = ["keepalive", "throughput", "task-per-message", "pacing", "contact-file", "scaleout"]
+"""The measurements `--only` can select."""
+
+
 class Results:
     """The figures measured so far, with the rows of the printed table."""
 
@@ -146,6 +150,12 @@ def parse_arguments() -> argparse.Namespace:
         "--skip-scaleout",
         action="store_true",
         help="Leave out the two-worker run, which needs `prefect worker start` processes.",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=STAGE_NAMES,
+        help="Run only this measurement; repeat the option to run several.",
     )
     return parser.parse_args()
 
@@ -402,6 +412,7 @@ def run_measurements(
         )
         windows = token_windows(admin.stats(), "scaleout")
         figures = window_figures(windows, run.sending_started, run.finished, PACED_WINDOW_SECONDS)
+        print_windows(windows, run.sending_started, run.finished)
         rate_limited = run.requests.get("429", 0)
         results.add(
             "scaleout_utilization",
@@ -453,22 +464,53 @@ def run_measurements(
             anchor=f"{sizes.scaleout_contacts:,} contacts",
         )
 
-    results.stage("sandbox keep-alive rate", ["sandbox_requests_per_second"], keepalive)
-    results.stage(
-        "csv_import throughput, requests and task runs",
-        ["requests_per_contact", "requests_per_contact_rerun", "task_runs_per_1000_contacts"],
-        campaign,
-    )
-    results.stage("plain httpx loop", ["throughput_ratio_vs_raw_httpx"], raw_httpx)
-    results.stage(
-        "one task run per message", ["task_per_message_ratio_vs_raw_httpx"], task_per_message
-    )
-    results.stage("pacing under the token's limit", ["pacing_utilization", "pacing_429s"], pacing)
-    results.stage("contact file dry run", ["csv_rows_per_second", "csv_peak_rss_mb"], contact_file)
-    if not arguments.skip_scaleout:
-        results.stage(
-            "two workers on one token", ["scaleout_utilization", "scaleout_429_rate"], scaleout
-        )
+    stages: list[tuple[str, str, list[str], Callable[[], None]]] = [
+        ("keepalive", "sandbox keep-alive rate", ["sandbox_requests_per_second"], keepalive),
+        (
+            "throughput",
+            "csv_import throughput, requests and task runs",
+            ["requests_per_contact", "requests_per_contact_rerun", "task_runs_per_1000_contacts"],
+            campaign,
+        ),
+        ("throughput", "plain httpx loop", ["throughput_ratio_vs_raw_httpx"], raw_httpx),
+        (
+            "task-per-message",
+            "one task run per message",
+            ["task_per_message_ratio_vs_raw_httpx"],
+            task_per_message,
+        ),
+        ("pacing", "pacing under the token's limit", ["pacing_utilization", "pacing_429s"], pacing),
+        (
+            "contact-file",
+            "contact file dry run",
+            ["csv_rows_per_second", "csv_peak_rss_mb"],
+            contact_file,
+        ),
+        (
+            "scaleout",
+            "two workers on one token",
+            ["scaleout_utilization", "scaleout_429_rate"],
+            scaleout,
+        ),
+    ]
+    for short_name, name, keys, measure in stages:
+        if arguments.only and short_name not in arguments.only:
+            continue
+        if short_name == "scaleout" and arguments.skip_scaleout:
+            continue
+        results.stage(name, keys, measure)
+
+
+def print_windows(windows: list[dict[str, Any]], started: float, finished: float) -> None:
+    """Print the accepted and rejected requests of each window of a run, for a closer look."""
+    for window in windows:
+        if started <= window["start"] <= finished:
+            offset = window["start"] - started
+            print(
+                f"    window at +{offset:5.1f} s: {window['accepted']} accepted, "
+                f"{window.get('rejected', 0)} rejected",
+                flush=True,
+            )
 
 
 def check_all_sent(sent: int, contacts: int, name: str) -> None:

@@ -77,8 +77,7 @@ class RaslCredentials(CredentialsBlock):
         default_factory=list,
         title="Scopes",
         description=(
-            "The scopes the token was created with, such as `messages:send`; "
-            "empty means unknown."
+            "The scopes the token was created with, such as `messages:send`; empty means unknown."
         ),
     )
     timeout_seconds: float = Field(

@@ -16,6 +16,7 @@ from rasl_prefect.client.clock import AsyncClock, AsyncSystemClock
 from rasl_prefect.client.endpoints import RequestSpec
 from rasl_prefect.client.pacing import AsyncRateLimitPacer
 from rasl_prefect.client.retry import NOT_SENT_ERRORS
+from rasl_prefect.client.slots import AsyncConcurrencySlots
 from rasl_prefect.exceptions import RaslError
 from rasl_prefect.logging import get_logger
 from rasl_prefect.models import (
@@ -118,8 +119,16 @@ class AsyncRaslClient(ClientBase):
             max_retry_wait_seconds=max_retry_wait_seconds,
             concurrency_limit_name=concurrency_limit_name,
         )
+        self._slots = (
+            AsyncConcurrencySlots(concurrency_limit_name) if concurrency_limit_name else None
+        )
         self._clock: AsyncClock = clock or AsyncSystemClock()
-        self._pacer = AsyncRateLimitPacer(requests_per_minute, self._clock, reset_margin_seconds)
+        self._pacer = AsyncRateLimitPacer(
+            requests_per_minute,
+            self._clock,
+            reset_margin_seconds,
+            shared=concurrency_limit_name is not None,
+        )
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             timeout=timeout_seconds,
@@ -226,12 +235,8 @@ class AsyncRaslClient(ClientBase):
             attempt += 1
 
     async def _take_concurrency_slot(self) -> None:
-        if self.concurrency_limit_name is None:
-            return
-        from prefect.concurrency.asyncio import rate_limit
-
-        # strict=True: a limit that does not exist raises instead of silently not pacing.
-        await rate_limit(self.concurrency_limit_name, strict=True)
+        if self._slots is not None:
+            await self._slots.take()
 
     async def _iterate(
         self, list_page: Callable[..., Awaitable[Page[Any]]], per_page: int, query: dict[str, Any]

@@ -9,6 +9,16 @@ the window's first response if that comes sooner. It then sends a single probe r
 the new window before releasing the others. Before any header has arrived, it spreads requests
 evenly over `requests_per_minute`.
 
+When other processes send on the same token (the client takes slots of a Prefect global
+concurrency limit), the `Remaining` a process saw is stale by the requests the others have in
+flight. The tail of a window is its last requests, three times the peak of this pacer's
+requests in flight. There a shared pacer sends one request at a time, so every response
+refreshes the count, and the requests in flight of one or two other processes of the same
+concurrency fit in what is left. It also leaves the window's
+last request unused, for two processes that send it in the same instant. A process that has not
+seen a response for a moment (while it read a file or waited for a slot) sends one request alone
+first, because the others may have spent the window meanwhile.
+
 The one-minute bound measures time on the local clock only, so it holds whatever the server's
 clock says. The reset header, by contrast, is compared with the local wall clock.
 
@@ -36,6 +46,18 @@ SPACING_MARGIN = 1.01
 POLL_SECONDS = 0.05
 """How often a waiting caller re-checks while other requests are in flight."""
 
+SHARED_TAIL_FACTOR = 3
+"""On a shared token, the window's tail is this many times the peak of requests in flight."""
+
+SHARED_STALE_SECONDS = 0.1
+"""On a shared token, a count older than this is refreshed by one request before others."""
+
+TAIL_POLL_SECONDS = 0.005
+"""How often a caller re-checks in the tail of a shared window, where requests go one by one."""
+
+SHARED_RESERVE_REQUESTS = 1
+"""On a shared token, treat the window as spent once `Remaining` is at most this."""
+
 WINDOW_SECONDS = 60.0
 """The maximum window length of a requests-per-minute limit.
 
@@ -57,6 +79,7 @@ class RateLimitState:
         headers_seen: Whether any response carried rate limit headers.
         reset_margin: Seconds waited past the reset: 1 for whole-second resets, which may be
             rounded down, 0.05 for resets sent with a fraction, unless fixed by the caller.
+        shared: Whether other processes send on the same token.
     """
 
     def __init__(
@@ -64,6 +87,7 @@ class RateLimitState:
         requests_per_minute: int | None,
         *,
         reset_margin: float | None = None,
+        shared: bool = False,
     ) -> None:
         self.limit: int | None = None
         self.window_remaining: int | None = None
@@ -72,6 +96,9 @@ class RateLimitState:
         self.headers_seen = False
         self.paused_until = 0.0
         self.window_seen_at: float | None = None
+        self.shared = shared
+        self.peak_in_flight = 0
+        self.headers_at = 0.0
         self.fixed_reset_margin = reset_margin
         self.reset_margin = RESET_MARGIN_SECONDS if reset_margin is None else reset_margin
         self.spacing = 60.0 / requests_per_minute * SPACING_MARGIN if requests_per_minute else 0.0
@@ -106,14 +133,31 @@ class RateLimitState:
             self.in_flight += 1
             return 0.0
 
-        if self.window_remaining - self.in_flight > 0:
-            self.in_flight += 1
-            return 0.0
+        if self.shared and (
+            self.window_remaining <= self._shared_tail()
+            or wall_now - self.headers_at > SHARED_STALE_SECONDS
+        ):
+            # Near the end of a shared window: one request at a time, and the last one unused.
+            if self.in_flight > 0:
+                return TAIL_POLL_SECONDS
+            if self.window_remaining > SHARED_RESERVE_REQUESTS:
+                return self._take()
+        elif self.window_remaining - self.in_flight > 0:
+            return self._take()
 
         if window_end is not None:
             until_reset = window_end - wall_now
             return min(until_reset, POLL_SECONDS) if self.in_flight else until_reset
         return POLL_SECONDS if self.in_flight else max(self.spacing, 1.0)
+
+    def _take(self) -> float:
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        return 0.0
+
+    def _shared_tail(self) -> int:
+        # Other processes like this one may have as many requests in flight each, unseen here.
+        return SHARED_TAIL_FACTOR * max(self.peak_in_flight, 1) + SHARED_RESERVE_REQUESTS
 
     def _window_end(self) -> float | None:
         """Return when the current window is over for certain, or None when unknown.
@@ -171,6 +215,7 @@ class RateLimitState:
             return
 
         self.headers_seen = True
+        self.headers_at = wall_now
         if limit is not None:
             self.limit = limit
         if reset_at is None and self.reset_at is None:
@@ -203,9 +248,14 @@ class RateLimitPacer:
     """A pacer shared by every thread that uses one synchronous client."""
 
     def __init__(
-        self, requests_per_minute: int | None, clock: Clock, reset_margin: float | None = None
+        self,
+        requests_per_minute: int | None,
+        clock: Clock,
+        reset_margin: float | None = None,
+        *,
+        shared: bool = False,
     ) -> None:
-        self.state = RateLimitState(requests_per_minute, reset_margin=reset_margin)
+        self.state = RateLimitState(requests_per_minute, reset_margin=reset_margin, shared=shared)
         self._clock = clock
         self._lock = threading.Lock()
 
@@ -235,9 +285,14 @@ class AsyncRateLimitPacer:
     """A pacer shared by every task that uses one asynchronous client."""
 
     def __init__(
-        self, requests_per_minute: int | None, clock: AsyncClock, reset_margin: float | None = None
+        self,
+        requests_per_minute: int | None,
+        clock: AsyncClock,
+        reset_margin: float | None = None,
+        *,
+        shared: bool = False,
     ) -> None:
-        self.state = RateLimitState(requests_per_minute, reset_margin=reset_margin)
+        self.state = RateLimitState(requests_per_minute, reset_margin=reset_margin, shared=shared)
         self._clock = clock
         # The state changes between awaits only, but the lock keeps it safe if the client is
         # shared by event loops in several threads.

@@ -16,6 +16,7 @@ from rasl_prefect.client.clock import Clock, SystemClock
 from rasl_prefect.client.endpoints import RequestSpec
 from rasl_prefect.client.pacing import RateLimitPacer
 from rasl_prefect.client.retry import NOT_SENT_ERRORS
+from rasl_prefect.client.slots import ConcurrencySlots
 from rasl_prefect.exceptions import RaslError
 from rasl_prefect.logging import get_logger
 from rasl_prefect.models import (
@@ -87,7 +88,8 @@ class RaslClient(ClientBase):
         max_retries: Retries of one request.
         max_retry_wait_seconds: Total seconds one request may wait between retries.
         concurrency_limit_name: A Prefect global concurrency limit with slot decay; each request
-            first takes a slot with `rate_limit(name, strict=True)`, so processes share the token.
+            first takes a slot of it, so processes share the token. Slots are taken with
+            `rate_limit(name, occupy=N, strict=True)` in blocks of up to a tenth of the limit.
         transport: An httpx transport to use instead of the network, for tests.
         clock: A clock with `monotonic()`, `time()` and `sleep()`, for tests.
         reset_margin_seconds: Seconds to wait past `X-RateLimit-Reset` before the next window.
@@ -131,8 +133,14 @@ class RaslClient(ClientBase):
             max_retry_wait_seconds=max_retry_wait_seconds,
             concurrency_limit_name=concurrency_limit_name,
         )
+        self._slots = ConcurrencySlots(concurrency_limit_name) if concurrency_limit_name else None
         self._clock: Clock = clock or SystemClock()
-        self._pacer = RateLimitPacer(requests_per_minute, self._clock, reset_margin_seconds)
+        self._pacer = RateLimitPacer(
+            requests_per_minute,
+            self._clock,
+            reset_margin_seconds,
+            shared=concurrency_limit_name is not None,
+        )
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             timeout=timeout_seconds,
@@ -239,12 +247,8 @@ class RaslClient(ClientBase):
             attempt += 1
 
     def _take_concurrency_slot(self) -> None:
-        if self.concurrency_limit_name is None:
-            return
-        from prefect.concurrency.sync import rate_limit
-
-        # strict=True: a limit that does not exist raises instead of silently not pacing.
-        rate_limit(self.concurrency_limit_name, strict=True)
+        if self._slots is not None:
+            self._slots.take()
 
     def _iterate(
         self, list_page: Callable[..., Page[Any]], per_page: int, query: dict[str, Any]

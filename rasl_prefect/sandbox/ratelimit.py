@@ -20,6 +20,7 @@ class Window:
     end: float
     accepted: int
     limit: int
+    rejected: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class FixedWindowLimiter:
 
         reset_at = math.ceil(window.end)
         if window.accepted >= limit:
+            window.rejected += 1
             wait = max(1, math.ceil(window.end - now))
             return Decision(False, limit, 0, reset_at, wait)
         window.accepted += 1
@@ -68,6 +70,7 @@ class FixedWindowLimiter:
                 "start": window.start,
                 "end": window.end,
                 "accepted": window.accepted,
+                "rejected": window.rejected,
                 "limit": window.limit,
             }
         )
@@ -84,6 +87,7 @@ class FixedWindowLimiter:
                         "start": current.start,
                         "end": current.end,
                         "accepted": current.accepted,
+                        "rejected": current.rejected,
                         "limit": current.limit,
                         "current": True,
                     }

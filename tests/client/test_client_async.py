@@ -194,17 +194,21 @@ def test_async_tasks_share_limit() -> None:
 
 
 def test_async_concurrency_slot_awaited(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, bool]] = []
+    calls: list[tuple[str, int, bool]] = []
 
-    async def fake_rate_limit(name: str, strict: bool = False) -> None:
-        calls.append((name, strict))
+    async def fake_rate_limit(name: str, occupy: int = 1, strict: bool = False) -> None:
+        calls.append((name, occupy, strict))
+
+    async def fake_read_limit(name: str) -> int:
+        return 30
 
     monkeypatch.setattr("prefect.concurrency.asyncio.rate_limit", fake_rate_limit)
+    monkeypatch.setattr("rasl_prefect.client.slots.read_limit_async", fake_read_limit)
     api = RecordingApi()
 
     run_with_client(api, lambda c: c.get_plan_limits(), concurrency_limit_name="rasl-acme")
 
-    assert calls == [("rasl-acme", True)]
+    assert calls == [("rasl-acme", 3, True)]
 
 
 def test_async_from_credentials() -> None:

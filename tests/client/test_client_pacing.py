@@ -377,3 +377,61 @@ def test_out_of_order_responses_no_429(callers: int, limit: int, seed: int) -> N
 
     assert server.rejected == 0
     assert len(server.accepted_at) == limit * 4
+
+
+def simulate_processes(
+    processes: int, callers: int, latency: float, total: int, limit: int, *, shared: bool
+) -> SimulatedServer:
+    """Run several processes, each with its own `RateLimitState`, against one token's limit.
+
+    Every process sends `total` requests with `callers` concurrent senders; each sees only the
+    headers of its own responses, so its `Remaining` lags the requests of the others.
+    """
+    states = [RateLimitState(limit, shared=shared) for _ in range(processes)]
+    server = SimulatedServer(limit)
+    events: list[tuple[float, int, int, str, dict[str, str] | None]] = []
+    sequence = itertools.count()
+    started = [0] * processes
+    for process in range(processes):
+        for _ in range(callers):
+            # The processes start a few milliseconds apart, as workers do.
+            heapq.heappush(
+                events, (START_TIME + process * 0.003, next(sequence), process, "acquire", None)
+            )
+
+    while events:
+        now, _, process, kind, headers = heapq.heappop(events)
+        state = states[process]
+        if kind == "acquire":
+            if started[process] >= total:
+                continue
+            wait = state.try_acquire(now, now)
+            if wait > 0:
+                heapq.heappush(events, (now + wait, next(sequence), process, "acquire", None))
+                continue
+            started[process] += 1
+            heapq.heappush(events, (now + latency / 2, next(sequence), process, "arrive", None))
+        elif kind == "arrive":
+            response_headers = server.handle(now)
+            heapq.heappush(
+                events, (now + latency / 2, next(sequence), process, "respond", response_headers)
+            )
+        else:
+            state.release(headers, now)
+            heapq.heappush(events, (now, next(sequence), process, "acquire", None))
+    return server
+
+
+def test_shared_token_processes_stay_under_limit() -> None:
+    # A shared pacer leaves one request of each window unused: 10 windows of 199 requests.
+    server = simulate_processes(2, 8, 0.01, total=995, limit=200, shared=True)
+
+    assert server.rejected == 0
+    assert len(server.accepted_at) == 1990
+    assert limit_share(server) >= 0.97
+
+
+def test_unshared_pacers_overshoot_a_shared_token() -> None:
+    server = simulate_processes(2, 8, 0.01, total=1000, limit=200, shared=False)
+
+    assert server.rejected > 0

@@ -10,6 +10,7 @@ import pytest
 from client_fakes import FAKE_TOKEN, RecordingApi, envelope
 
 from rasl_prefect.client import RaslClient, clear_client_cache, get_cached_client
+from rasl_prefect.client.slots import block_size_for
 from rasl_prefect.credentials import RaslCredentials
 from rasl_prefect.exceptions import RaslNotFoundError
 
@@ -163,17 +164,43 @@ def test_client_not_picklable(client: RaslClient) -> None:
 def test_concurrency_slot_taken_strictly(
     make_client: Callable[..., RaslClient], api: RecordingApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[tuple[str, bool]] = []
+    calls: list[tuple[str, int, bool]] = []
+    monkeypatch.setattr("rasl_prefect.client.slots.read_limit", lambda name: None)
     monkeypatch.setattr(
         "prefect.concurrency.sync.rate_limit",
-        lambda name, strict=False: calls.append((name, strict)),
+        lambda name, occupy=1, strict=False: calls.append((name, occupy, strict)),
     )
     client = make_client(concurrency_limit_name="rasl-acme")
     api.queue(httpx.Response(429, headers={"Retry-After": "1"}))
 
     client.get_account_info()
 
-    assert calls == [("rasl-acme", True), ("rasl-acme", True)]
+    assert calls == [("rasl-acme", 1, True), ("rasl-acme", 1, True)]
+
+
+def test_concurrency_slots_taken_in_blocks(
+    make_client: Callable[..., RaslClient], api: RecordingApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr("rasl_prefect.client.slots.read_limit", lambda name: 50)
+    monkeypatch.setattr(
+        "prefect.concurrency.sync.rate_limit",
+        lambda name, occupy=1, strict=False: calls.append(occupy),
+    )
+    client = make_client(concurrency_limit_name="rasl-acme")
+
+    for _ in range(7):
+        client.get_account_info()
+
+    assert calls == [5, 5]
+    assert len(api.requests) == 7
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"), [(None, 1), (1, 1), (2, 1), (19, 1), (20, 2), (100, 10), (5000, 10)]
+)
+def test_slot_block_size(limit: int | None, expected: int) -> None:
+    assert block_size_for(limit) == expected
 
 
 def test_missing_concurrency_limit_raises(
@@ -204,3 +231,23 @@ def test_concurrency_limit_paces_requests(
         client.get_account_info()
 
     assert len(api.requests) == 3
+
+
+def test_concurrency_limit_slots_held_in_a_block(
+    prefect_server: str, make_client: Callable[..., RaslClient], api: RecordingApi
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as prefect_client:
+        prefect_client.upsert_global_concurrency_limit_by_name(
+            "rasl-client-block-test", limit=100, slot_decay_per_second=0.01
+        )
+    client = make_client(concurrency_limit_name="rasl-client-block-test")
+
+    for _ in range(3):
+        client.get_account_info()
+
+    with get_client(sync_client=True) as prefect_client:
+        limit = prefect_client.read_global_concurrency_limit_by_name("rasl-client-block-test")
+    assert len(api.requests) == 3
+    assert limit.active_slots == 10
