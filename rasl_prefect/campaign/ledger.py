@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import inspect
 import json
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from prefect.filesystems import WritableFileSystem
+from prefect.filesystems import LocalFileSystem, WritableFileSystem
 from prefect.results import get_default_result_storage
 from prefect.utilities.asyncutils import run_coro_as_sync
 
@@ -55,6 +57,46 @@ def check_campaign_id(campaign_id: str) -> None:
         )
 
 
+class LocalRecordFiles:
+    """Ledger records as plain files under the base path of a `LocalFileSystem` block.
+
+    The block's own `read_path` and `write_path` resolve every path through the file system
+    (a `realpath` of each component) and create its parent folders on every write. A ledger
+    writes two records per message, so it resolves the base path once, creates each folder once,
+    and opens the files directly. Record paths are built from a checked campaign id and a hex
+    key, so they cannot leave the base path.
+
+    Args:
+        storage: The block whose base path (or the working directory) holds the records.
+    """
+
+    def __init__(self, storage: LocalFileSystem) -> None:
+        base = Path(storage.basepath).expanduser() if storage.basepath else Path(".")
+        self.base = base.resolve()
+        self._folders: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def read(self, path: str) -> bytes | None:
+        """Return the record at `path`, or None when there is none."""
+        try:
+            with open(self.base / path, "rb") as record:
+                return record.read()
+        except FileNotFoundError:
+            return None
+
+    def write(self, path: str, content: bytes) -> None:
+        """Write the record at `path`, creating its folder on first use."""
+        target = self.base / path
+        folder = target.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            with self._lock:
+                self._folders.add(folder)
+
+        with open(target, "wb") as record:
+            record.write(content)
+
+
 class SendLedger:
     """Intent and outcome records of one campaign's messages.
 
@@ -69,6 +111,8 @@ class SendLedger:
         if storage is None:
             storage = _call_storage_method(get_default_result_storage)
         self.storage: WritableFileSystem = storage
+        # Exactly LocalFileSystem: a subclass may change how paths are read and written.
+        self._local = LocalRecordFiles(storage) if type(storage) is LocalFileSystem else None
 
     def _path(self, message_key: str, kind: str) -> str:
         return f"{LEDGER_PREFIX}/{self.campaign_id}/{message_key[:2]}/{message_key}.{kind}"
@@ -78,6 +122,9 @@ class SendLedger:
         # ValueError for a missing path and fsspec file systems raise FileNotFoundError. Any
         # other error (permissions, network) propagates, because reading it as "no record"
         # would send the message again.
+        if self._local is not None:
+            return self._local.read(path)
+
         try:
             content = _call_storage_method(self.storage.read_path, path)
         except (ValueError, FileNotFoundError):
@@ -85,6 +132,10 @@ class SendLedger:
         return content if isinstance(content, bytes) else None
 
     def _write(self, path: str, content: bytes) -> None:
+        if self._local is not None:
+            self._local.write(path, content)
+            return
+
         _call_storage_method(self.storage.write_path, path, content)
 
     def read_outcome(self, message_key: str) -> SendOutcome | None:
