@@ -74,6 +74,10 @@ PACED_LIMIT = 200
 PACED_WINDOW_SECONDS = 5
 """The paced tokens allow 200 requests per 5-second window (2,400 per minute)."""
 
+SCALEOUT_SLOT_HEADROOM = 40
+"""Slots of the scale-out limit above one window's requests: each worker holds up to one block of
+20 slots, and the clients' pacers keep every window within the token's limit."""
+
 RAW_CONCURRENCY = 8
 
 GCL_PROBE_SLOTS = 200
@@ -391,7 +395,11 @@ def run_measurements(
             concurrency_limit_name=limit_name,
         ).save("rasl-bench-scaleout", overwrite=True)
         deployment = prepare_pool(
-            "rasl-bench", limit_name, PACED_LIMIT, PACED_LIMIT / PACED_WINDOW_SECONDS, api_url
+            "rasl-bench",
+            limit_name,
+            PACED_LIMIT + SCALEOUT_SLOT_HEADROOM,
+            PACED_LIMIT / PACED_WINDOW_SECONDS,
+            api_url,
         )
         source = write_contacts_csv(
             workdir / "scaleout.csv", sizes.scaleout_contacts, offset=OFFSET_SCALEOUT

@@ -20,7 +20,7 @@ DEFAULT_SEND_CONCURRENCY = 4
 """Threads sending at once in one chunk task.
 
 Two chunk tasks run at once, so a process has 8 requests in flight, enough to hide the latency
-of a distant API. More threads per chunk were slower on two cores: on a local sandbox, one chunk
+of a distant API. More threads per chunk were slower on two cores. On a local sandbox, one chunk
 sender with a local ledger sent about 760 messages per second with 4 threads and 650 with 8,
 because the threads contend for the GIL around every file write and request.
 """

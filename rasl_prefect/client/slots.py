@@ -21,7 +21,7 @@ import time
 
 from rasl_prefect.logging import get_logger
 
-MAX_SLOTS_PER_BLOCK = 10
+MAX_SLOTS_PER_BLOCK = 20
 """The maximum number of slots one acquisition takes."""
 
 SLOW_ACQUISITION_SECONDS = 1.0

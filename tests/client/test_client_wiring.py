@@ -197,7 +197,8 @@ def test_concurrency_slots_taken_in_blocks(
 
 
 @pytest.mark.parametrize(
-    ("limit", "expected"), [(None, 1), (1, 1), (2, 1), (19, 1), (20, 2), (100, 10), (5000, 10)]
+    ("limit", "expected"),
+    [(None, 1), (1, 1), (2, 1), (19, 1), (20, 2), (100, 10), (250, 20), (5000, 20)],
 )
 def test_slot_block_size(limit: int | None, expected: int) -> None:
     assert block_size_for(limit) == expected
