@@ -1,6 +1,6 @@
 """Slots of a Prefect global concurrency limit, taken in blocks and spent one per request.
 
-A client whose credentials name a global concurrency limit takes one slot per RASL request, so
+A client whose credentials name a global concurrency limit spends one slot per RASL request, so
 every process that uses the token shares its requests-per-minute allowance. Asking the Prefect
 server for each slot costs one API call (and one event) per request. Under contention, the
 server's suggested retry wait also grows with every rejected request, so a process would get
