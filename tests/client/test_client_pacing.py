@@ -435,3 +435,50 @@ def test_unshared_pacers_overshoot_a_shared_token() -> None:
     server = simulate_processes(2, 8, 0.01, total=1000, limit=200, shared=False)
 
     assert server.rejected > 0
+
+
+def shared_state_after_response(remaining: int) -> RateLimitState:
+    """Return a shared pacer that has seen one response with `remaining` requests left."""
+    state = RateLimitState(None, shared=True)
+    headers = {
+        "x-ratelimit-remaining": str(remaining),
+        "x-ratelimit-reset": str(int(START_TIME) + 50),
+    }
+    state.try_acquire(0.0, START_TIME)
+    state.release(headers, START_TIME)
+    return state
+
+
+def test_shared_tail_sends_one_at_a_time() -> None:
+    state = shared_state_after_response(remaining=3)
+
+    first = state.try_acquire(0.0, START_TIME)
+    second = state.try_acquire(0.0, START_TIME)
+
+    assert first == 0.0
+    assert second > 0
+
+
+def test_shared_window_keeps_last_request() -> None:
+    state = shared_state_after_response(remaining=1)
+
+    assert state.try_acquire(0.0, START_TIME) > 0
+
+
+def test_shared_stale_count_sends_alone() -> None:
+    state = shared_state_after_response(remaining=150)
+    later = START_TIME + 1.0
+
+    first = state.try_acquire(0.0, later)
+    second = state.try_acquire(0.0, later)
+
+    assert first == 0.0
+    assert second > 0
+
+
+def test_shared_fresh_count_sends_together() -> None:
+    state = shared_state_after_response(remaining=150)
+
+    grants = [state.try_acquire(0.0, START_TIME) for _ in range(8)]
+
+    assert grants == [0.0] * 8
