@@ -384,7 +384,7 @@ def simulate_processes(
 ) -> SimulatedServer:
     """Run several processes, each with its own `RateLimitState`, against one token's limit.
 
-    Every process sends `total` requests with `callers` concurrent senders; each sees only the
+    Every process sends `total` requests with `callers` concurrent senders. Each reads only the
     headers of its own responses, so its `Remaining` lags the requests of the others.
     """
     states = [RateLimitState(limit, shared=shared) for _ in range(processes)]
