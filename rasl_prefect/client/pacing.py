@@ -137,7 +137,8 @@ class RateLimitState:
             self.window_remaining <= self._shared_tail()
             or wall_now - self.headers_at > SHARED_STALE_SECONDS
         ):
-            # Near the end of a shared window: one request at a time, and the last one unused.
+            # In a shared window's tail, or with a stale count: one request at a time, and the
+            # window's last request unused.
             if self.in_flight > 0:
                 return TAIL_POLL_SECONDS
             if self.window_remaining > SHARED_RESERVE_REQUESTS:
