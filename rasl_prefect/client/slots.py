@@ -74,7 +74,33 @@ def log_acquisition(limit_name: str, slots: int, seconds: float) -> None:
     )
 
 
-class ConcurrencySlots:
+class SlotBlock:
+    """The spare slots of the block a client holds, shared by its sync and async forms.
+
+    Args:
+        limit_name: A Prefect global concurrency limit with slot decay.
+    """
+
+    def __init__(self, limit_name: str) -> None:
+        self.limit_name = limit_name
+        self.block_size: int | None = None
+        self.spare = 0
+
+    def spend_spare(self) -> bool:
+        """Spend one slot of the block held, and return False when none is left."""
+        if self.spare == 0:
+            return False
+        self.spare -= 1
+        return True
+
+    def refill(self, seconds: float) -> None:
+        """Record a new block taken in `seconds`, of which the caller spends one slot now."""
+        assert self.block_size is not None
+        self.spare = self.block_size - 1
+        log_acquisition(self.limit_name, self.block_size, seconds)
+
+
+class ConcurrencySlots(SlotBlock):
     """Slots of one global concurrency limit for the threads of one synchronous client.
 
     Args:
@@ -82,9 +108,7 @@ class ConcurrencySlots:
     """
 
     def __init__(self, limit_name: str) -> None:
-        self.limit_name = limit_name
-        self._block_size: int | None = None
-        self._spare = 0
+        super().__init__(limit_name)
         self._lock = threading.Lock()
 
     def take(self) -> None:
@@ -92,21 +116,19 @@ class ConcurrencySlots:
         from prefect.concurrency.sync import rate_limit
 
         with self._lock:
-            if self._spare > 0:
-                self._spare -= 1
+            if self.spend_spare():
                 return
 
-            if self._block_size is None:
-                self._block_size = block_size_for(read_limit(self.limit_name))
+            if self.block_size is None:
+                self.block_size = block_size_for(read_limit(self.limit_name))
 
             # strict=True: a limit that does not exist raises instead of silently not pacing.
             started = time.monotonic()
-            rate_limit(self.limit_name, occupy=self._block_size, strict=True)
-            self._spare = self._block_size - 1
-            log_acquisition(self.limit_name, self._block_size, time.monotonic() - started)
+            rate_limit(self.limit_name, occupy=self.block_size, strict=True)
+            self.refill(time.monotonic() - started)
 
 
-class AsyncConcurrencySlots:
+class AsyncConcurrencySlots(SlotBlock):
     """Slots of one global concurrency limit for the tasks of one asynchronous client.
 
     Args:
@@ -114,9 +136,7 @@ class AsyncConcurrencySlots:
     """
 
     def __init__(self, limit_name: str) -> None:
-        self.limit_name = limit_name
-        self._block_size: int | None = None
-        self._spare = 0
+        super().__init__(limit_name)
         self._lock: asyncio.Lock | None = None
 
     async def take(self) -> None:
@@ -128,14 +148,12 @@ class AsyncConcurrencySlots:
             self._lock = asyncio.Lock()
 
         async with self._lock:
-            if self._spare > 0:
-                self._spare -= 1
+            if self.spend_spare():
                 return
 
-            if self._block_size is None:
-                self._block_size = block_size_for(await read_limit_async(self.limit_name))
+            if self.block_size is None:
+                self.block_size = block_size_for(await read_limit_async(self.limit_name))
 
             started = time.monotonic()
-            await rate_limit(self.limit_name, occupy=self._block_size, strict=True)
-            self._spare = self._block_size - 1
-            log_acquisition(self.limit_name, self._block_size, time.monotonic() - started)
+            await rate_limit(self.limit_name, occupy=self.block_size, strict=True)
+            self.refill(time.monotonic() - started)
