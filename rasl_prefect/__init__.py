@@ -9,6 +9,7 @@ from rasl_prefect.client import AsyncRaslClient, RaslClient, get_cached_client
 from rasl_prefect.credentials import RaslCredentials
 from rasl_prefect.exceptions import (
     RaslAuthenticationError,
+    RaslConfigurationError,
     RaslConnectionError,
     RaslContactOptedOutError,
     RaslError,
@@ -57,6 +58,7 @@ __all__ = [
     "RaslServerError",
     "RaslValidationError",
     "RaslWhatsAppNotConfiguredError",
+    "RaslConfigurationError",
     "RaslWhatsAppNotification",
     "__version__",
     "get_cached_client",

@@ -72,6 +72,11 @@ def _rebuild_error(cls: type[RaslError], message: str, state: dict[str, Any]) ->
     return error
 
 
+class RaslConfigurationError(RaslError):
+    """A setting of the credentials block does not fit the Prefect workspace, such as a
+    concurrency limit that does not exist; fix the block or the workspace."""
+
+
 class RaslAuthenticationError(RaslError):
     """The token is missing, invalid or expired (HTTP 401 `UNAUTHORIZED`)."""
 

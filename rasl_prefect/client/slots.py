@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 
+from rasl_prefect.exceptions import RaslConfigurationError
 from rasl_prefect.logging import get_logger
 
 MAX_SLOTS_PER_BLOCK = 20
@@ -38,10 +39,11 @@ def block_size_for(limit: int | None) -> int:
     return max(1, min(MAX_SLOTS_PER_BLOCK, limit // LIMIT_SHARE_PER_BLOCK))
 
 
-def read_limit(limit_name: str) -> int | None:
-    """Return the size of the global concurrency limit `limit_name`, or None when it is missing.
+def read_limit(limit_name: str) -> int:
+    """Return the size of the global concurrency limit `limit_name`.
 
-    A missing limit is reported by the strict acquisition that follows, with Prefect's own error.
+    Raises:
+        RaslConfigurationError: No limit of that name exists in the Prefect workspace.
     """
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
@@ -49,21 +51,35 @@ def read_limit(limit_name: str) -> int | None:
     with get_client(sync_client=True) as client:
         try:
             return client.read_global_concurrency_limit_by_name(limit_name).limit
-        except ObjectNotFound:
-            return None
+        except ObjectNotFound as error:
+            raise missing_limit_error(limit_name) from error
 
 
-async def read_limit_async(limit_name: str) -> int | None:
-    """Return the size of the global concurrency limit `limit_name`, or None when it is missing."""
+async def read_limit_async(limit_name: str) -> int:
+    """Return the size of the global concurrency limit `limit_name`.
+
+    Raises:
+        RaslConfigurationError: No limit of that name exists in the Prefect workspace.
+    """
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
     async with get_client() as client:
         try:
             limit = await client.read_global_concurrency_limit_by_name(limit_name)
-        except ObjectNotFound:
-            return None
+        except ObjectNotFound as error:
+            raise missing_limit_error(limit_name) from error
     return limit.limit
+
+
+def missing_limit_error(limit_name: str) -> RaslConfigurationError:
+    """Return the error for a `concurrency_limit_name` that names no limit, with the fix."""
+    return RaslConfigurationError(
+        f"The Prefect global concurrency limit {limit_name!r} named by the credentials' "
+        f"concurrency_limit_name does not exist. Create it with `prefect gcl create "
+        f"{limit_name} --limit LIMIT --slot-decay-per-second RATE` (docs/scaling.md gives the "
+        "values for a token), or leave concurrency_limit_name empty to pace in this process only."
+    )
 
 
 def log_acquisition(limit_name: str, slots: int, seconds: float) -> None:

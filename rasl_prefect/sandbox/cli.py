@@ -91,7 +91,15 @@ def run(args: argparse.Namespace) -> int:
             port = server.servers[0].sockets[0].getsockname()[1]
             host = f"[{args.host}]" if ":" in args.host else args.host
             print(f"RASL sandbox base URL: http://{host}:{port}{API_PREFIX}", flush=True)
-            print(f"Seeded token (all scopes): {state.seeded_token}", flush=True)
+            if args.token:
+                # The caller chose the value, so it is not echoed to the terminal or a log file.
+                print(
+                    "Seeded token (all scopes): the value of --token or "
+                    f"${TOKEN_ENVIRONMENT_VARIABLE}",
+                    flush=True,
+                )
+            else:
+                print(f"Seeded token (all scopes): {state.seeded_token}", flush=True)
             print(
                 f"Admin API: http://{host}:{port}/_sandbox   OpenAPI: "
                 f"http://{host}:{port}/openapi.json",

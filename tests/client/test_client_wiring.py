@@ -12,7 +12,7 @@ from client_fakes import FAKE_TOKEN, RecordingApi, envelope
 from rasl_prefect.client import RaslClient, clear_client_cache, get_cached_client
 from rasl_prefect.client.slots import block_size_for
 from rasl_prefect.credentials import RaslCredentials
-from rasl_prefect.exceptions import RaslNotFoundError
+from rasl_prefect.exceptions import RaslConfigurationError, RaslNotFoundError
 
 
 def messages_api(working_path: str) -> RecordingApi:
@@ -207,11 +207,9 @@ def test_slot_block_size(limit: int | None, expected: int) -> None:
 def test_missing_concurrency_limit_raises(
     prefect_server: str, make_client: Callable[..., RaslClient], api: RecordingApi
 ) -> None:
-    from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
-
     client = make_client(concurrency_limit_name="rasl-limit-that-does-not-exist")
 
-    with pytest.raises(ConcurrencySlotAcquisitionError):
+    with pytest.raises(RaslConfigurationError, match="prefect gcl create rasl-limit-that"):
         client.get_account_info()
 
     assert api.requests == []

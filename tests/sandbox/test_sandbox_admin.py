@@ -315,7 +315,8 @@ def test_cli_starts_and_stops() -> None:
             process.wait(timeout=10)
     assert base_url.startswith("http://127.0.0.1:")
     assert base_url.endswith("/api/v2")
-    assert lines[1].strip() == "Seeded token (all scopes): sbx_cli"
+    assert "sbx_cli" not in lines[1]
+    assert "RASL_SANDBOX_TOKEN" in lines[1]
     assert response.json()["data"]["limits"]["api_calls_per_minute"]["limit"] == 5
     assert exit_code == 0
 
