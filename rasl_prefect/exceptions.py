@@ -73,8 +73,10 @@ def _rebuild_error(cls: type[RaslError], message: str, state: dict[str, Any]) ->
 
 
 class RaslConfigurationError(RaslError):
-    """A setting of the credentials block does not fit the Prefect workspace, such as a
-    concurrency limit that does not exist; fix the block or the workspace."""
+    """A credentials setting that does not fit the Prefect workspace.
+
+    An example is a concurrency limit name that matches no limit. Fix the block or the workspace.
+    """
 
 
 class RaslAuthenticationError(RaslError):
