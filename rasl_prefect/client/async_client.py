@@ -119,15 +119,15 @@ class AsyncRaslClient(ClientBase):
             max_retry_wait_seconds=max_retry_wait_seconds,
             concurrency_limit_name=concurrency_limit_name,
         )
-        self._slots = (
-            AsyncConcurrencySlots(concurrency_limit_name) if concurrency_limit_name else None
-        )
+        # The base class turns an empty name into None, so both checks below use its value.
+        limit_name = self.concurrency_limit_name
+        self._slots = AsyncConcurrencySlots(limit_name) if limit_name else None
         self._clock: AsyncClock = clock or AsyncSystemClock()
         self._pacer = AsyncRateLimitPacer(
             requests_per_minute,
             self._clock,
             reset_margin_seconds,
-            shared=concurrency_limit_name is not None,
+            shared=self._slots is not None,
         )
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",

@@ -14,10 +14,10 @@ concurrency limit), the `Remaining` a process saw is stale by the requests the o
 flight. The tail of a window is its last requests, three times the peak of this pacer's
 requests in flight. There a shared pacer sends one request at a time, so every response
 refreshes the count, and the requests in flight of one or two other processes of the same
-concurrency fit in what is left. It also leaves the window's
-last request unused, for two processes that send it in the same instant. A process that has not
-seen a response for a moment (while it read a file or waited for a slot) sends one request alone
-first, because the others may have spent the window meanwhile.
+concurrency fit in what is left. It also leaves the window's last request unused, for two
+processes that send it in the same instant. A process that has not seen a response for a moment
+(while it read a file or waited for a slot) sends one request alone first, because the others
+may have spent the window meanwhile.
 
 The one-minute bound measures time on the local clock only, so it holds whatever the server's
 clock says. The reset header, by contrast, is compared with the local wall clock.

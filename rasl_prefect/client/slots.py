@@ -9,7 +9,7 @@ them one per request.
 
 A block is at most a tenth of the limit and at most `MAX_SLOTS_PER_BLOCK`, so a process never
 holds more than a small share of the window. Slots still unspent when a client is closed are
-lost; they decay like spent ones, so the cost is a few requests of allowance per client.
+lost. They decay like spent ones, so the cost is a few requests of allowance per client.
 """
 
 from __future__ import annotations
@@ -32,10 +32,8 @@ LIMIT_SHARE_PER_BLOCK = 10
 """A block is at most 1/10 of the limit, so several processes can hold blocks at once."""
 
 
-def block_size_for(limit: int | None) -> int:
-    """Return how many slots to take at once from a limit of `limit` slots (1 when unknown)."""
-    if limit is None:
-        return 1
+def block_size_for(limit: int) -> int:
+    """Return how many slots to take at once from a limit of `limit` slots."""
     return max(1, min(MAX_SLOTS_PER_BLOCK, limit // LIMIT_SHARE_PER_BLOCK))
 
 
@@ -138,7 +136,7 @@ class ConcurrencySlots(SlotBlock):
             if self.block_size is None:
                 self.block_size = block_size_for(read_limit(self.limit_name))
 
-            # strict=True: a limit that does not exist raises instead of silently not pacing.
+            # strict=True: a limit deleted since it was read raises instead of silently not pacing.
             started = time.monotonic()
             rate_limit(self.limit_name, occupy=self.block_size, strict=True)
             self.refill(time.monotonic() - started)

@@ -133,13 +133,15 @@ class RaslClient(ClientBase):
             max_retry_wait_seconds=max_retry_wait_seconds,
             concurrency_limit_name=concurrency_limit_name,
         )
-        self._slots = ConcurrencySlots(concurrency_limit_name) if concurrency_limit_name else None
+        # The base class turns an empty name into None, so both checks below use its value.
+        limit_name = self.concurrency_limit_name
+        self._slots = ConcurrencySlots(limit_name) if limit_name else None
         self._clock: Clock = clock or SystemClock()
         self._pacer = RateLimitPacer(
             requests_per_minute,
             self._clock,
             reset_margin_seconds,
-            shared=concurrency_limit_name is not None,
+            shared=self._slots is not None,
         )
         self._http = httpx.Client(
             base_url=self.base_url + "/",

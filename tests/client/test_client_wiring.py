@@ -165,7 +165,7 @@ def test_concurrency_slot_taken_strictly(
     make_client: Callable[..., RaslClient], api: RecordingApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[str, int, bool]] = []
-    monkeypatch.setattr("rasl_prefect.client.slots.read_limit", lambda name: None)
+    monkeypatch.setattr("rasl_prefect.client.slots.read_limit", lambda name: 5)
     monkeypatch.setattr(
         "prefect.concurrency.sync.rate_limit",
         lambda name, occupy=1, strict=False: calls.append((name, occupy, strict)),
@@ -196,11 +196,23 @@ def test_concurrency_slots_taken_in_blocks(
     assert len(api.requests) == 7
 
 
+def test_empty_limit_name_paces_alone(
+    make_client: Callable[..., RaslClient], api: RecordingApi
+) -> None:
+    client = make_client(concurrency_limit_name="")
+
+    client.get_account_info()
+
+    assert client.concurrency_limit_name is None
+    assert client._slots is None
+    assert not client._pacer.state.shared
+
+
 @pytest.mark.parametrize(
     ("limit", "expected"),
-    [(None, 1), (1, 1), (2, 1), (19, 1), (20, 2), (100, 10), (250, 20), (5000, 20)],
+    [(1, 1), (2, 1), (19, 1), (20, 2), (100, 10), (250, 20), (5000, 20)],
 )
-def test_slot_block_size(limit: int | None, expected: int) -> None:
+def test_slot_block_size(limit: int, expected: int) -> None:
     assert block_size_for(limit) == expected
 
 
