@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -47,3 +48,14 @@ def sandbox(sandbox_server: Any) -> Any:
     """
     sandbox_server.admin.reset()
     return sandbox_server
+
+
+@pytest.fixture
+def child_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Collect the subprocesses a test starts and kill any still running when it ends."""
+    processes: list[subprocess.Popen[bytes]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)

@@ -11,7 +11,6 @@ import textwrap
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,30 +110,19 @@ def sandbox_message_count(sandbox: Any) -> int:
         return len(sandbox.state.messages)
 
 
-@pytest.fixture
-def stop_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Collect subprocesses a test starts and kill any still running when it ends."""
-    processes: list[subprocess.Popen[bytes]] = []
-    yield processes
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
-
-
 def test_kill_mid_send_then_rerun(
     sandbox: Any,
     prefect_server: str,
     result_storage: Path,
     tmp_path: Path,
-    stop_processes: list[subprocess.Popen[bytes]],
+    child_processes: list[subprocess.Popen[bytes]],
 ) -> None:
     phones = write_contacts_file(tmp_path / "contacts.csv", 60)
     environment = flow_environment(sandbox, prefect_server, result_storage)
     sandbox.admin.set_faults(latency_ms=300, paths=["/api/v2/messages/template"])
 
     first, _ = start_flow_process(tmp_path, tmp_path / "contacts.csv", environment, "first")
-    stop_processes.append(first)
+    child_processes.append(first)
     deadline = time.monotonic() + FLOW_PROCESS_TIMEOUT_SECONDS
     while sandbox_message_count(sandbox) < 10:
         assert first.poll() is None, (tmp_path / "first.log").read_text(errors="replace")
@@ -152,7 +140,7 @@ def test_kill_mid_send_then_rerun(
     second, report_path = start_flow_process(
         tmp_path, tmp_path / "contacts.csv", environment, "second"
     )
-    stop_processes.append(second)
+    child_processes.append(second)
     second.wait(timeout=FLOW_PROCESS_TIMEOUT_SECONDS)
     assert second.returncode == 0, (tmp_path / "second.log").read_text(errors="replace")
     report = json.loads(report_path.read_text(encoding="utf-8"))

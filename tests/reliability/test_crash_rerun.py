@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,17 +44,6 @@ PROCESS_TIMEOUT_SECONDS = 240
 SENDS_IN_FLIGHT = DEFAULT_SEND_CONCURRENCY * CHUNKS_IN_FLIGHT
 """Sends one flow process can have in flight: each chunk task running at once sends on its own
 thread pool."""
-
-
-@pytest.fixture
-def flow_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Collect the flow processes a test starts and kill any still running at its end."""
-    processes: list[subprocess.Popen[bytes]] = []
-    yield processes
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
 
 
 def start_flow(
@@ -101,12 +89,29 @@ def wait_for_messages(
     return True
 
 
+def run_final_flow(
+    sandbox: Any,
+    prefect_server: str,
+    storage: Path,
+    contacts: Path,
+    log: Path,
+    child_processes: list[subprocess.Popen[bytes]],
+) -> dict[str, Any]:
+    """Run `crash_run` once more to the end, assert that it succeeded and return its report."""
+    final, report_path = start_flow(sandbox, prefect_server, storage, contacts, log)
+    child_processes.append(final)
+    final.wait(timeout=PROCESS_TIMEOUT_SECONDS)
+    assert final.returncode == 0, log.read_text(errors="replace")
+    report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
+    return report
+
+
 @pytest.mark.timeout(900)
 def test_three_kills_then_rerun(
     sandbox: Any,
     prefect_server: str,
     tmp_path: Path,
-    flow_processes: list[subprocess.Popen[bytes]],
+    child_processes: list[subprocess.Popen[bytes]],
     long_run: bool,
 ) -> None:
     size = LONG_CONTACTS if long_run else CONTACTS
@@ -123,7 +128,7 @@ def test_three_kills_then_rerun(
     for attempt in range(KILLS):
         log = tmp_path / f"killed-{attempt}.log"
         process, _ = start_flow(sandbox, prefect_server, storage, campaign.path, log)
-        flow_processes.append(process)
+        child_processes.append(process)
         target = sandbox_message_count(sandbox) + draws.randint(*MESSAGES_BEFORE_KILL)
         if not wait_for_messages(sandbox, process, target, log):
             break
@@ -134,12 +139,9 @@ def test_three_kills_then_rerun(
     time.sleep(0.5)
     sandbox.admin.clear_faults()
 
-    log = tmp_path / "final.log"
-    final, report_path = start_flow(sandbox, prefect_server, storage, campaign.path, log)
-    flow_processes.append(final)
-    final.wait(timeout=PROCESS_TIMEOUT_SECONDS)
-    assert final.returncode == 0, log.read_text(errors="replace")
-    report = json.loads(report_path.read_text(encoding="utf-8"))
+    report = run_final_flow(
+        sandbox, prefect_server, storage, campaign.path, tmp_path / "final.log", child_processes
+    )
 
     messaged = template_messages_per_phone(sandbox)
     unknown_lines = {
@@ -191,7 +193,7 @@ def test_kill_while_creating_contacts(
     sandbox: Any,
     prefect_server: str,
     tmp_path: Path,
-    flow_processes: list[subprocess.Popen[bytes]],
+    child_processes: list[subprocess.Popen[bytes]],
 ) -> None:
     storage = tmp_path / "prefect-results"
     storage.mkdir()
@@ -201,7 +203,7 @@ def test_kill_while_creating_contacts(
 
     log = tmp_path / "killed.log"
     process, _ = start_flow(sandbox, prefect_server, storage, campaign.path, log)
-    flow_processes.append(process)
+    child_processes.append(process)
     deadline = time.monotonic() + PROCESS_TIMEOUT_SECONDS
     while len(sandbox_contact_phones(sandbox)) < 1:
         assert process.poll() is None, log.read_text(errors="replace")
@@ -213,12 +215,9 @@ def test_kill_while_creating_contacts(
     time.sleep(0.5)
     sandbox.admin.clear_faults()
 
-    log = tmp_path / "final.log"
-    final, report_path = start_flow(sandbox, prefect_server, storage, campaign.path, log)
-    flow_processes.append(final)
-    final.wait(timeout=PROCESS_TIMEOUT_SECONDS)
-    assert final.returncode == 0, log.read_text(errors="replace")
-    report = json.loads(report_path.read_text(encoding="utf-8"))
+    report = run_final_flow(
+        sandbox, prefect_server, storage, campaign.path, tmp_path / "final.log", child_processes
+    )
 
     contacts = sandbox_contact_phones(sandbox)
     messaged = template_messages_per_phone(sandbox)
