@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 # Prefect sends telemetry unless it is turned off, so set this before importing Prefect.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+# Every demo starts an empty sandbox, so it also needs empty result storage: the send ledger and
+# the finished chunks of an earlier demo would otherwise count as already sent.
+os.environ["PREFECT_LOCAL_STORAGE_PATH"] = tempfile.mkdtemp(prefix="rasl-demo-results-")
+os.environ.pop("PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK", None)
 
 import httpx  # noqa: E402
 
